@@ -1,0 +1,116 @@
+/** Provider-neutral calendar and event types: the shapes of API.md. */
+
+export const PROVIDER_IDS = ['google', 'microsoft', 'apple', 'caldav'] as const;
+export type ProviderId = (typeof PROVIDER_IDS)[number];
+
+export function isProviderId(value: unknown): value is ProviderId {
+  return typeof value === 'string' && (PROVIDER_IDS as readonly string[]).includes(value);
+}
+
+export interface Calendar {
+  provider: ProviderId;
+  id: string;
+  title: string;
+  timeZone: string | null;
+  /** Normalised `#RRGGBB`, or null when the provider has none. */
+  color: string | null;
+  description: string | null;
+  /** The provider's own object, as it came. */
+  original: unknown;
+}
+
+export type AttendeeStatus = 'accepted' | 'declined' | 'tentative' | 'none';
+export interface Attendee {
+  email: string;
+  status: AttendeeStatus;
+  organizer?: boolean;
+}
+
+export type ConferenceProvider = 'google-meet' | 'microsoft-teams' | 'zoom' | 'webex';
+export interface ConferenceData {
+  provider: ConferenceProvider;
+  url?: string;
+  [key: string]: unknown;
+}
+
+export type Availability = 'busy' | 'free';
+export type Privacy = 'public' | 'private' | 'confidential';
+export type EventStatus = 'confirmed' | 'tentative' | 'cancelled';
+
+export interface CalendarEvent {
+  provider: ProviderId;
+  id: string;
+  calendarId: string;
+  title: string;
+  description?: string;
+  /** ISO 8601 UTC (`2025-11-15T10:00:00.000Z`). All-day: midnight UTC of the date. */
+  start: string;
+  /** ISO 8601 UTC; all-day events end exclusive at midnight UTC of the day after. */
+  end: string;
+  allDay: boolean;
+  /** Series id, on instances of a recurring series. */
+  recurringEventId?: string;
+  color?: string;
+  location?: string;
+  attendees?: Attendee[];
+  custom?: Record<string, unknown>;
+  conference?: string;
+  conferenceData?: ConferenceData;
+  availability?: Availability;
+  privacy?: Privacy;
+  status?: EventStatus;
+  lastModified?: string;
+  link?: string;
+  /** Series rule, on masters (singleEvents=false) and in write results. */
+  recurrence?: Recurrence;
+  original: unknown;
+}
+
+export type Frequency = 'DAILY' | 'WEEKLY' | 'MONTHLY' | 'YEARLY';
+export type Weekday = 'MO' | 'TU' | 'WE' | 'TH' | 'FR' | 'SA' | 'SU';
+export interface Recurrence {
+  frequency: Frequency;
+  interval?: number;
+  count?: number;
+  /** `YYYYMMDDTHHMMSSZ` */
+  until?: string;
+  byDay?: Weekday[];
+  byMonthDay?: number[];
+  byMonth?: number[];
+}
+
+/** What an application may set on create; on update every field is optional. */
+export interface EventInput {
+  calendarId: string;
+  title: string;
+  /** Instants as Date; for all-day events the UTC date part is the calendar date. */
+  start: Date;
+  end: Date;
+  allDay: boolean;
+  /** IANA zone to write times in (recurring events need one); UTC when absent. */
+  timeZone?: string;
+  description?: string;
+  location?: string;
+  attendees?: string[];
+  recurrence?: Recurrence;
+  custom?: Record<string, unknown>;
+  conference?: string;
+  conferenceData?: { provider: ConferenceProvider; autoGenerate?: boolean };
+  availability?: Availability;
+  privacy?: Privacy;
+  status?: EventStatus;
+}
+
+/** Omitted fields stay unchanged; `null` clears an optional field. */
+export type EventPatch = {
+  [K in keyof Omit<EventInput, 'calendarId'>]?: EventInput[K] | (undefined extends EventInput[K] ? null : never);
+};
+
+export type EditMode = 'this' | 'following' | 'all';
+
+export interface EventRef {
+  calendarId: string;
+  eventId: string;
+  /** Series id when eventId names an instance. */
+  recurringEventId?: string;
+}

@@ -1,0 +1,111 @@
+/**
+ * The provider seam. An adapter turns one provider's wire protocol into the domain
+ * types of `domain/calendar.ts`. It never touches storage, routes or configuration:
+ * everything it needs arrives in the ProviderContext, and every failure leaves it as
+ * a ProviderError with one of the codes below.
+ */
+import type {
+  Calendar,
+  CalendarEvent,
+  EditMode,
+  EventInput,
+  EventPatch,
+  EventRef,
+  ProviderId,
+} from '../domain/calendar.js';
+
+export type ProviderErrorCode =
+  | 'NOT_FOUND'
+  | 'RATE_LIMITED'
+  | 'TEMPORARY'
+  | 'AUTH_REVOKED'
+  | 'INSUFFICIENT_SCOPE'
+  | 'CURSOR_INVALID'
+  | 'CONFLICT'
+  | 'INVALID_INPUT'
+  | 'UNKNOWN';
+
+export class ProviderError extends Error {
+  readonly retryAfterMs?: number;
+  constructor(
+    readonly code: ProviderErrorCode,
+    /** Safe to show to the application: never contains credentials or event bodies. */
+    message: string,
+    options?: { retryAfterMs?: number; cause?: unknown },
+  ) {
+    super(message, { cause: options?.cause });
+    this.name = 'ProviderError';
+    this.retryAfterMs = options?.retryAfterMs;
+  }
+}
+
+/** Minimal structured logger (pino-compatible subset). Never pass secrets or event contents. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Username/password credentials of CalDAV and iCloud, with what discovery found. */
+export interface BasicCredentials {
+  kind: 'basic';
+  serverUrl: string;
+  username: string;
+  password: string;
+  principalUrl?: string;
+  calendarHomeUrl?: string;
+}
+
+/**
+ * OAuth credentials of Google and Microsoft. The object refreshes itself (one refresh
+ * at a time per account) and persists new tokens through the owner's callback.
+ */
+export interface OAuthCredentials {
+  kind: 'oauth';
+  /** A currently valid access token, refreshed first when it is about to expire. */
+  getAccessToken(): Promise<string>;
+  /** Called after the provider answered 401 to `rejected`: refresh unless another caller already did. */
+  refreshAfterRejection(rejected: string): Promise<string>;
+}
+
+export type ProviderCredentials = BasicCredentials | OAuthCredentials;
+
+export interface ProviderContext<C extends ProviderCredentials = ProviderCredentials> {
+  credentials: C;
+  /** The fetch to use for every request (SSRF-guarded where the URL is user supplied). */
+  fetch: typeof fetch;
+  signal?: AbortSignal;
+  log: Logger;
+}
+
+export interface EventQuery {
+  calendarId: string;
+  /** Events that overlap [start, end): event.end > start and event.start < end. */
+  start: Date;
+  end: Date;
+  /** true: series expanded into instances; false: singles and series masters. */
+  singleEvents: boolean;
+  /** The adapter's own cursor from a previous page of the same query. */
+  pageToken?: string;
+  /** A hint: the adapter may return fewer or more. */
+  pageSize: number;
+}
+
+export interface EventPage {
+  /**
+   * Contract: across successive pages of one query the events come in non-decreasing
+   * `start` order (the API layer merges calendars with a k-way merge on that order).
+   */
+  events: CalendarEvent[];
+  nextPageToken?: string;
+}
+
+export interface CalendarProvider<C extends ProviderCredentials = ProviderCredentials> {
+  readonly id: ProviderId;
+  listCalendars(ctx: ProviderContext<C>): Promise<Calendar[]>;
+  listEvents(ctx: ProviderContext<C>, q: EventQuery): Promise<EventPage>;
+  createEvent(ctx: ProviderContext<C>, input: EventInput): Promise<CalendarEvent>;
+  updateEvent(ctx: ProviderContext<C>, ref: EventRef, patch: EventPatch, mode?: EditMode): Promise<CalendarEvent>;
+  deleteEvent(ctx: ProviderContext<C>, ref: EventRef, mode?: EditMode): Promise<void>;
+}
