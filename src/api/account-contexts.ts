@@ -1,0 +1,49 @@
+/**
+ * Turns a stored account into a ProviderContext: decrypted credentials, the provider's
+ * fetch, and the callbacks that persist refreshed tokens and mark an account whose
+ * credentials stopped working. The only bridge between storage and the adapters.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { AccountRecord, AccountsRepository } from '../storage/repositories/accounts.repo.js';
+import type { ProviderRegistry, ProviderEntry } from '../providers/registry.js';
+import { ProviderError, type ProviderContext } from '../providers/types.js';
+
+export interface AccountHandle {
+  account: AccountRecord;
+  entry: ProviderEntry;
+  context: ProviderContext;
+}
+
+export class AccountContexts {
+  constructor(
+    private readonly accounts: AccountsRepository,
+    private readonly registry: ProviderRegistry,
+  ) {}
+
+  async open(account: AccountRecord, log: FastifyBaseLogger, signal?: AbortSignal): Promise<AccountHandle> {
+    const entry = this.registry.get(account.provider);
+    if (!entry) throw new ProviderError('UNKNOWN', `Provider ${account.provider} is not configured on this server`);
+    const stored = await this.accounts.readCredentials<unknown>(account.id);
+    const credentials = entry.credentials(stored, (next) => this.accounts.writeCredentials(account.id, next), account.id);
+    return {
+      account,
+      entry,
+      context: { credentials, fetch: entry.fetch, signal, log: log.child({ provider: account.provider, account: account.id }) },
+    };
+  }
+
+  /**
+   * Runs one provider call; AUTH_REVOKED marks the account reauth_required so
+   * connection-status tells the application, and the error still propagates.
+   */
+  async run<T>(handle: AccountHandle, call: (ctx: ProviderContext) => Promise<T>): Promise<T> {
+    try {
+      return await call(handle.context);
+    } catch (err) {
+      if (err instanceof ProviderError && err.code === 'AUTH_REVOKED' && handle.account.syncState !== 'reauth_required') {
+        await this.accounts.setSyncState(handle.account.id, 'reauth_required');
+      }
+      throw err;
+    }
+  }
+}

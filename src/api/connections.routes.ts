@@ -1,0 +1,101 @@
+/** GET /api/oauth/connection-status and POST /api/oauth/disconnect (API.md). */
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import { PROVIDER_IDS, isProviderId, type ProviderId } from '../domain/calendar.js';
+import { ValidationError } from '../domain/errors.js';
+import { requireAuth, type Access } from '../http/bearer-guard.js';
+import { ParamError, readParams } from '../http/params.js';
+import type { AccountRecord, AccountsRepository } from '../storage/repositories/accounts.repo.js';
+import type { AccountDisconnector } from '../connect/account-disconnector.js';
+
+const accountSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    display: { type: 'string' },
+    grantedScopes: { type: 'array', items: { type: 'string' } },
+    calendarPermissionGranted: { type: 'boolean' },
+    syncState: { type: 'string' },
+  },
+} as const;
+
+export function toConnectionAccount(a: AccountRecord) {
+  return {
+    id: a.accountId,
+    ...(a.display ? { display: a.display } : {}),
+    grantedScopes: a.grantedScopes,
+    calendarPermissionGranted: a.calendarPermissionGranted,
+    syncState: a.syncState,
+  };
+}
+
+export function groupConnections(accounts: AccountRecord[]): Record<ProviderId, ReturnType<typeof toConnectionAccount>[]> {
+  const connections = Object.fromEntries(PROVIDER_IDS.map((p) => [p, [] as ReturnType<typeof toConnectionAccount>[]])) as Record<ProviderId, ReturnType<typeof toConnectionAccount>[]>;
+  for (const a of accounts) connections[a.provider].push(toConnectionAccount(a));
+  return connections;
+}
+
+export function registerConnectionRoutes(
+  app: FastifyInstance,
+  deps: { guard: (access: Access) => preHandlerAsyncHookHandler; accounts: AccountsRepository; disconnector: AccountDisconnector; maxAccountsPerUser: number },
+): void {
+  app.get(
+    '/api/oauth/connection-status',
+    {
+      preHandler: deps.guard('any'),
+      schema: {
+        tags: ['OAuth'],
+        summary: 'Connected provider accounts of the token’s user',
+        security: [{ bearer: [] }],
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              connections: { type: 'object', properties: Object.fromEntries(PROVIDER_IDS.map((p) => [p, { type: 'array', items: accountSchema }])) },
+              limitReached: { type: 'boolean' },
+            },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const auth = requireAuth(request);
+      const accounts = await deps.accounts.listForUser(auth.userId);
+      return { connections: groupConnections(accounts), limitReached: accounts.length >= deps.maxAccountsPerUser };
+    },
+  );
+
+  app.post(
+    '/api/oauth/disconnect',
+    {
+      preHandler: deps.guard('any'),
+      schema: {
+        tags: ['OAuth'],
+        summary: 'Remove one connected account, or every account of a provider',
+        security: [{ bearer: [] }],
+        querystring: { type: 'object', properties: { provider: { type: 'string', enum: [...PROVIDER_IDS] }, account: { type: 'string' } } },
+        response: { 200: { type: 'object', properties: { success: { type: 'boolean' }, message: { type: 'string' } } } },
+      },
+      validatorCompiler: () => () => true,
+    },
+    async (request) => {
+      const auth = requireAuth(request);
+      let p: { provider?: string; account?: string };
+      try {
+        // The SDKs send these in the query; accept a JSON body too, the query winning.
+        const body = typeof request.body === 'object' && request.body !== null ? (request.body as Record<string, unknown>) : {};
+        p = { ...readParams(body, ['provider', 'account'] as const, { maxLength: 512 }), ...readParams(request.query as Record<string, unknown>, ['provider', 'account'] as const, { maxLength: 512 }) };
+      } catch (err) {
+        if (err instanceof ParamError) throw new ValidationError(err.message);
+        throw err;
+      }
+      if (!p.provider) throw new ValidationError('Missing provider');
+      if (!isProviderId(p.provider)) throw new ValidationError(`Unknown provider "${p.provider}": use google, microsoft, apple or caldav`);
+      const removed = await deps.disconnector.disconnect(auth.userId, p.provider, p.account, request.log);
+      const what = p.account ? `account ${p.account}` : `all ${p.provider} accounts`;
+      return {
+        success: true,
+        message: removed === 0 ? `Nothing to disconnect: no ${what} was connected` : `Disconnected ${removed === 1 ? '1 account' : `${removed} accounts`} (${what})`,
+      };
+    },
+  );
+}

@@ -1,0 +1,101 @@
+/**
+ * buildApp(deps): the Fastify instance with every route declared explicitly, no
+ * listen. main.ts listens; tests listen on port 0 or use inject().
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import type { Config } from './config/config.js';
+import type { Keys } from './crypto/keys.js';
+import { AccountContexts } from './api/account-contexts.js';
+import { registerConnectionRoutes } from './api/connections.routes.js';
+import { registerHealthRoute } from './api/health.route.js';
+import { AccountDisconnector } from './connect/account-disconnector.js';
+import type { ConnectPages } from './connect/connect-pages.js';
+import { wantsJson } from './connect/connect-pages.js';
+import { registerConnectRoutes } from './connect/connect.routes.js';
+import { SessionLoader } from './connect/session-loader.js';
+import { createBearerGuard } from './http/bearer-guard.js';
+import { installErrorHandler } from './http/error-handler.js';
+import { createIpLimit } from './http/ip-limit.js';
+import { registerOpenApi } from './http/openapi.js';
+import { RateLimiter, type RateLimitStore } from './http/rate-limiter.js';
+import { requestIdFrom } from './http/request-id.js';
+import { registerAuthorizeRoute } from './oauth/authorize.route.js';
+import { registerRevokeRoute } from './oauth/revoke.route.js';
+import { registerTokenRoute } from './oauth/token.route.js';
+import type { ProviderRegistry } from './providers/registry.js';
+import type { Services } from './services.js';
+import { createLoggerOptions } from './http/logger.js';
+import { registerDemoCallbackRoute } from './demo/demo-callback.route.js';
+
+export interface AppDeps {
+  config: Config;
+  keys: Keys;
+  services: Services;
+  rateLimitStore: RateLimitStore;
+  registry: ProviderRegistry;
+  pages: ConnectPages;
+  /** Test hook: a pino destination for log assertions. */
+  logStream?: NodeJS.WritableStream;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, keys, services, registry, pages } = deps;
+  const app = Fastify({
+    logger: createLoggerOptions(config.logLevel, deps.logStream),
+    genReqId: requestIdFrom,
+    requestIdHeader: false,
+    trustProxy: config.trustProxy,
+    bodyLimit: 256 * 1024,
+    // Query strings and bodies are untrusted: bound parameter counts and key lengths.
+    routerOptions: { maxParamLength: 500 },
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+  });
+
+  installErrorHandler(app);
+  await app.register(helmet, { contentSecurityPolicy: false, global: true });
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: 64 * 1024 });
+  await registerOpenApi(app, config.publicUrl);
+
+  const limiter = new RateLimiter(deps.rateLimitStore, config.rateLimit.windowSeconds * 1000);
+  const ipLimit = createIpLimit(limiter, config.rateLimit.perIp);
+  const guard = createBearerGuard({ tokens: services.tokens, limiter, limits: config.rateLimit });
+  const secureCookies = config.publicUrl.startsWith('https://');
+  const disconnector = new AccountDisconnector(services.accounts, registry);
+  const sessions = new SessionLoader(keys.cookies, services.clientsRepo, pages);
+  const contexts = new AccountContexts(services.accounts, registry);
+
+  registerHealthRoute(app);
+  registerAuthorizeRoute(app, {
+    clients: services.clientsRepo,
+    users: services.users,
+    cookieKey: keys.cookies,
+    secureCookies,
+    ipLimit,
+    showError: (request, reply, e) =>
+      wantsJson(request) ? reply.code(e.status).send({ error: e.error, message: e.message }) : pages.error(request, reply, e),
+  });
+  registerTokenRoute(app, { tokens: services.tokens, clients: services.clientsRepo, ipLimit });
+  registerRevokeRoute(app, { tokens: services.tokens, ipLimit });
+  registerConnectionRoutes(app, { guard, accounts: services.accounts, disconnector, maxAccountsPerUser: config.maxAccountsPerUser });
+  registerConnectRoutes(app, {
+    cookieKey: keys.cookies,
+    clients: services.clientsRepo,
+    accounts: services.accounts,
+    registry,
+    tokens: services.tokens,
+    disconnector,
+    pages,
+    ipLimit,
+    sessions,
+    secureCookies,
+  });
+  if (config.demoClient) registerDemoCallbackRoute(app, config.publicUrl);
+  void contexts;
+  return app;
+}

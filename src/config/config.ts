@@ -1,0 +1,148 @@
+/**
+ * Every setting Almanac reads, validated once into one typed object. This is the only
+ * module that looks at process.env; everything else receives a Config.
+ */
+import { resolve } from 'node:path';
+
+export interface RateLimitSettings {
+  /** Requests per window for one access token. */
+  perToken: number;
+  /** Requests per window for all tokens of one client together. */
+  perClient: number;
+  /** Requests per window per IP on the unauthenticated OAuth endpoints. */
+  perIp: number;
+  windowSeconds: number;
+}
+
+export interface GoogleConfig {
+  clientId: string;
+  clientSecret: string;
+  authUrl: string;
+  tokenUrl: string;
+  revokeUrl: string;
+  userInfoUrl: string;
+  apiRoot: string;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** postgres://… switches storage to PostgreSQL; otherwise SQLite in dataDir. */
+  databaseUrl?: string;
+  redisUrl?: string;
+  /** Externally visible base URL without trailing slash (redirects, issuer, docs). */
+  publicUrl: string;
+  /** From ALMANAC_SECRET_KEY; when absent in embedded mode main.ts generates one into dataDir. */
+  secretKey?: string;
+  allowPrivateNetworks: boolean;
+  logLevel: string;
+  trustProxy: boolean;
+  rateLimit: RateLimitSettings;
+  /** Create a demo client on first start when none exists. */
+  demoClient: boolean;
+  /** Connected accounts one user may have (connection-status reports limitReached). */
+  maxAccountsPerUser: number;
+  google?: GoogleConfig;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+function url(env: Env, name: string, fallback: string | undefined, protocols: string[]): string | undefined {
+  const raw = env[name]?.trim() || fallback;
+  if (raw === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL: "${raw}"`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+export const GOOGLE_DEFAULT_URLS = {
+  authUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
+  tokenUrl: 'https://oauth2.googleapis.com/token',
+  revokeUrl: 'https://oauth2.googleapis.com/revoke',
+  userInfoUrl: 'https://openidconnect.googleapis.com/v1/userinfo',
+  apiRoot: 'https://www.googleapis.com',
+} as const;
+
+function googleConfig(env: Env): GoogleConfig | undefined {
+  const clientId = env.GOOGLE_CLIENT_ID?.trim();
+  const clientSecret = env.GOOGLE_CLIENT_SECRET?.trim();
+  if (!clientId && !clientSecret) return undefined;
+  if (!clientId || !clientSecret) {
+    throw new ConfigError('GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET must be set together');
+  }
+  const web = ['https:', 'http:'];
+  return {
+    clientId,
+    clientSecret,
+    authUrl: url(env, 'GOOGLE_AUTH_URL', GOOGLE_DEFAULT_URLS.authUrl, web)!,
+    tokenUrl: url(env, 'GOOGLE_TOKEN_URL', GOOGLE_DEFAULT_URLS.tokenUrl, web)!,
+    revokeUrl: url(env, 'GOOGLE_REVOKE_URL', GOOGLE_DEFAULT_URLS.revokeUrl, web)!,
+    userInfoUrl: url(env, 'GOOGLE_USERINFO_URL', GOOGLE_DEFAULT_URLS.userInfoUrl, web)!,
+    apiRoot: url(env, 'GOOGLE_API_URL', GOOGLE_DEFAULT_URLS.apiRoot, web)!,
+  };
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const port = int(env, 'PORT', 3000, 0, 65535);
+  const host = env.HOST?.trim() || '0.0.0.0';
+  const databaseUrl = url(env, 'DATABASE_URL', undefined, ['postgres:', 'postgresql:']);
+  const redisUrl = url(env, 'REDIS_URL', undefined, ['redis:', 'rediss:']);
+  const publicUrl = url(env, 'ALMANAC_PUBLIC_URL', `http://localhost:${port}`, ['http:', 'https:'])!;
+  const secretKey = env.ALMANAC_SECRET_KEY?.trim() || undefined;
+  if (secretKey !== undefined && secretKey.length < 32) {
+    throw new ConfigError('ALMANAC_SECRET_KEY must be at least 32 characters (e.g. `openssl rand -base64 32`)');
+  }
+  return {
+    port,
+    host,
+    dataDir: resolve(env.ALMANAC_DATA_DIR?.trim() || './data'),
+    databaseUrl,
+    redisUrl,
+    publicUrl,
+    secretKey,
+    allowPrivateNetworks: bool(env, 'ALMANAC_ALLOW_PRIVATE_NETWORKS', false),
+    logLevel: env.LOG_LEVEL?.trim() || 'info',
+    trustProxy: bool(env, 'ALMANAC_TRUST_PROXY', false),
+    rateLimit: {
+      perToken: int(env, 'ALMANAC_RATE_LIMIT_PER_TOKEN', 600, 1, 1_000_000),
+      perClient: int(env, 'ALMANAC_RATE_LIMIT_PER_CLIENT', 6000, 1, 10_000_000),
+      perIp: int(env, 'ALMANAC_RATE_LIMIT_PER_IP', 300, 1, 1_000_000),
+      windowSeconds: int(env, 'ALMANAC_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
+    },
+    demoClient: bool(env, 'ALMANAC_DEMO_CLIENT', true),
+    maxAccountsPerUser: int(env, 'ALMANAC_MAX_ACCOUNTS_PER_USER', 20, 1, 1000),
+    google: googleConfig(env),
+  };
+}

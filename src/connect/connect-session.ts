@@ -1,0 +1,85 @@
+/**
+ * The connect session: the validated authorize request, carried in the signed,
+ * HttpOnly `oauth_req` cookie (API.md) so any instance can serve the next page.
+ * Signed with HMAC-SHA256; a tampered, foreign or older-than-2-hours cookie is refused.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { ProviderId } from '../domain/calendar.js';
+import type { Scope } from '../oauth/scopes.js';
+
+export const SESSION_COOKIE = 'oauth_req';
+export const SESSION_MAX_AGE_SECONDS = 7200;
+
+export interface ConnectSession {
+  /** Random id: CSRF tokens and provider `state` values are bound to it. */
+  sid: string;
+  clientId: string;
+  /** Internal end-user id and the application's own id for that user. */
+  userId: string;
+  externalUserId: string;
+  scope: Scope;
+  redirectUri: string;
+  redirectUriExplicit: boolean;
+  state?: string;
+  codeChallenge?: string;
+  lng?: string;
+  theme?: 'light' | 'dark' | 'auto';
+  /** Providers the application allowed on the page; absent = all configured. */
+  providers?: ProviderId[];
+  /** Issued at, epoch ms. */
+  iat: number;
+}
+
+export type SessionReadResult = { kind: 'ok'; session: ConnectSession } | { kind: 'missing' } | { kind: 'invalid' } | { kind: 'expired'; session: ConnectSession };
+
+function sign(key: Buffer, payload: string): string {
+  return createHmac('sha256', key).update(`oauth_req.${payload}`).digest('base64url');
+}
+
+export function encodeSession(key: Buffer, session: ConnectSession): string {
+  const payload = Buffer.from(JSON.stringify(session)).toString('base64url');
+  return `${payload}.${sign(key, payload)}`;
+}
+
+export function decodeSession(key: Buffer, value: string | undefined, now = Date.now()): SessionReadResult {
+  if (!value) return { kind: 'missing' };
+  const dot = value.lastIndexOf('.');
+  if (dot <= 0 || value.length > 8192) return { kind: 'invalid' };
+  const payload = value.slice(0, dot);
+  const given = Buffer.from(value.slice(dot + 1));
+  const expected = Buffer.from(sign(key, payload));
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { kind: 'invalid' };
+  let session: ConnectSession;
+  try {
+    session = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as ConnectSession;
+  } catch {
+    return { kind: 'invalid' };
+  }
+  if (typeof session.iat !== 'number' || typeof session.sid !== 'string') return { kind: 'invalid' };
+  if (now - session.iat > SESSION_MAX_AGE_SECONDS * 1000) return { kind: 'expired', session };
+  return { kind: 'ok', session };
+}
+
+/** CSRF token for the session's forms: a MAC of the session id, checked in constant time. */
+export function csrfToken(key: Buffer, sid: string): string {
+  return createHmac('sha256', key).update(`csrf.${sid}`).digest('base64url');
+}
+
+export function checkCsrf(key: Buffer, sid: string, presented: unknown): boolean {
+  if (typeof presented !== 'string') return false;
+  const expected = Buffer.from(csrfToken(key, sid));
+  const given = Buffer.from(presented);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** Provider OAuth `state`: the session id plus a MAC, so a callback can only finish its own session. */
+export function providerState(key: Buffer, sid: string, provider: string): string {
+  return `${sid}.${createHmac('sha256', key).update(`state.${provider}.${sid}`).digest('base64url')}`;
+}
+
+export function checkProviderState(key: Buffer, sid: string, provider: string, presented: unknown): boolean {
+  if (typeof presented !== 'string') return false;
+  const expected = Buffer.from(providerState(key, sid, provider));
+  const given = Buffer.from(presented);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}

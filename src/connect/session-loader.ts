@@ -1,0 +1,56 @@
+/** Reads the connect session from its cookie, or answers with the right page when there is none. */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ClientsRepository } from '../storage/repositories/clients.repo.js';
+import { decodeSession, SESSION_COOKIE, type ConnectSession } from './connect-session.js';
+import type { ConnectPages, ErrorInfo } from './connect-pages.js';
+
+/** The authorize URL that would start this session again (for the expired-session page). */
+export function restartUrl(s: ConnectSession): string {
+  const q = new URLSearchParams({ client_id: s.clientId, user_id: s.externalUserId, response_type: 'code', scope: s.scope });
+  if (s.redirectUriExplicit) q.set('redirect_uri', s.redirectUri);
+  if (s.state !== undefined) q.set('state', s.state);
+  if (s.lng) q.set('lng', s.lng);
+  if (s.theme) q.set('theme', s.theme);
+  if (s.providers) q.set('providers', s.providers.join(','));
+  if (s.codeChallenge) {
+    q.set('code_challenge', s.codeChallenge);
+    q.set('code_challenge_method', 'S256');
+  }
+  return `/api/oauth/authorize?${q.toString()}`;
+}
+
+export class SessionLoader {
+  constructor(
+    private readonly cookieKey: Buffer,
+    private readonly clients: ClientsRepository,
+    private readonly pages: ConnectPages,
+  ) {}
+
+  read(request: FastifyRequest) {
+    return decodeSession(this.cookieKey, request.cookies[SESSION_COOKIE]);
+  }
+
+  /** The live session, or undefined after the reply was answered with an explanatory page. */
+  async require(request: FastifyRequest, reply: FastifyReply): Promise<ConnectSession | undefined> {
+    const result = this.read(request);
+    if (result.kind === 'ok') return result.session;
+    if (result.kind === 'expired') {
+      const client = await this.clients.find(result.session.clientId);
+      this.pages.expired(request, reply, { session: result.session, client, restartUrl: restartUrl(result.session) });
+      return undefined;
+    }
+    this.pages.error(request, reply, {
+      status: 400,
+      error: 'session_missing',
+      message: result.kind === 'missing'
+        ? 'This page needs an active connection request. Go back to the application and start again.'
+        : 'This connection request could not be verified. Go back to the application and start again.',
+    });
+    return undefined;
+  }
+
+  async showError(request: FastifyRequest, reply: FastifyReply, session: ConnectSession | undefined, info: ErrorInfo): Promise<FastifyReply> {
+    const client = session ? await this.clients.find(session.clientId) : undefined;
+    return this.pages.error(request, reply, { ...info, session, client });
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * One configured secret, several independent keys: HKDF-SHA256 with a distinct label
+ * per use, so a key leaked from one purpose (say, cookie signing) says nothing of another.
+ */
+import { hkdfSync } from 'node:crypto';
+
+export interface Keys {
+  /** HS256 key for access and refresh JWTs. */
+  jwt: Uint8Array;
+  /** AES-256-GCM key for provider credentials at rest. */
+  credentials: Buffer;
+  /** HMAC key for the oauth_req cookie and CSRF tokens. */
+  cookies: Buffer;
+  /** HMAC key for API page cursors. */
+  cursors: Buffer;
+  /** HMAC key for hashing token ids and codes before storage. */
+  lookup: Buffer;
+}
+
+function derive(secret: string, label: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.from('almanac'), Buffer.from(label), 32));
+}
+
+export function deriveKeys(secret: string): Keys {
+  return {
+    jwt: new Uint8Array(derive(secret, 'jwt-hs256')),
+    credentials: derive(secret, 'credentials-aes-256-gcm'),
+    cookies: derive(secret, 'cookies-hmac'),
+    cursors: derive(secret, 'cursor-hmac'),
+    lookup: derive(secret, 'lookup-hmac'),
+  };
+}

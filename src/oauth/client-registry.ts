@@ -1,0 +1,129 @@
+/**
+ * Registering client applications: ids and secrets are generated here, secrets leave
+ * only once (at creation or rotation) and are stored as scrypt hashes.
+ */
+import { ValidationError, NotFoundError } from '../domain/errors.js';
+import { hashSecret, randomToken } from '../crypto/secret-hash.js';
+import type { ClientChanges, ClientRecord, ClientsRepository } from '../storage/repositories/clients.repo.js';
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Redirect URIs are matched exactly, so they are checked strictly once, here:
+ * absolute, no fragment (RFC 6749 §3.1.2), no credentials, https except on loopback
+ * (RFC 8252 §7.3), or a private-use scheme with a dot for native apps (RFC 8252 §7.1).
+ */
+export function validateRedirectUri(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ValidationError(`Redirect URI is not an absolute URL: ${value}`);
+  }
+  if (value.length > 2000) throw new ValidationError('Redirect URI is longer than 2000 characters');
+  if (url.hash || value.includes('#')) throw new ValidationError(`Redirect URI must not contain a fragment: ${value}`);
+  if (url.username || url.password) throw new ValidationError(`Redirect URI must not contain credentials: ${value}`);
+  if (url.protocol === 'https:') return value;
+  if (url.protocol === 'http:') {
+    if (LOOPBACK_HOSTS.has(url.hostname)) return value;
+    throw new ValidationError(`Redirect URI must use https (http is allowed only for localhost): ${value}`);
+  }
+  if (/^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:$/i.test(url.protocol) && !/^(javascript|data|vbscript|file):$/i.test(url.protocol)) return value;
+  throw new ValidationError(`Redirect URI scheme ${url.protocol} is not allowed: ${value}`);
+}
+
+export function validateWebhookUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ValidationError(`Webhook URL is not an absolute URL: ${value}`);
+  }
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) return value;
+  throw new ValidationError(`Webhook URL must use https (http is allowed only for localhost): ${value}`);
+}
+
+function validateName(name: string, what: string): string {
+  const trimmed = name.trim();
+  if (trimmed === '') throw new ValidationError(`${what} must not be empty`);
+  if (trimmed.length > 200) throw new ValidationError(`${what} is longer than 200 characters`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw new ValidationError(`${what} must not contain control characters`);
+  return trimmed;
+}
+
+export interface NewClient {
+  name: string;
+  displayName?: string;
+  redirectUris: string[];
+  webhookUrl?: string;
+  branding?: Record<string, unknown>;
+}
+
+export interface ClientUpdate {
+  name?: string;
+  displayName?: string | null;
+  redirectUris?: string[];
+  webhookUrl?: string | null;
+  branding?: Record<string, unknown>;
+}
+
+export class ClientRegistry {
+  constructor(private readonly repo: ClientsRepository) {}
+
+  async create(input: NewClient): Promise<{ client: ClientRecord; clientSecret: string }> {
+    if (input.redirectUris.length === 0) throw new ValidationError('At least one redirect URI is required');
+    const redirectUris = [...new Set(input.redirectUris.map(validateRedirectUri))];
+    const clientSecret = randomToken(32);
+    const client = await this.repo.insert({
+      clientId: `alm_${randomToken(12)}`,
+      name: validateName(input.name, 'Name'),
+      displayName: input.displayName !== undefined ? validateName(input.displayName, 'Display name') : null,
+      secretHash: await hashSecret(clientSecret),
+      redirectUris,
+      webhookUrl: input.webhookUrl !== undefined ? validateWebhookUrl(input.webhookUrl) : null,
+      branding: input.branding ?? {},
+    });
+    return { client, clientSecret };
+  }
+
+  async get(clientId: string): Promise<ClientRecord> {
+    const client = await this.repo.find(clientId);
+    if (!client) throw new NotFoundError(`No client with id ${clientId}`);
+    return client;
+  }
+
+  list(): Promise<ClientRecord[]> {
+    return this.repo.list();
+  }
+
+  count(): Promise<number> {
+    return this.repo.count();
+  }
+
+  async update(clientId: string, input: ClientUpdate): Promise<ClientRecord> {
+    const changes: ClientChanges = {};
+    if (input.name !== undefined) changes.name = validateName(input.name, 'Name');
+    if (input.displayName !== undefined) changes.displayName = input.displayName === null ? null : validateName(input.displayName, 'Display name');
+    if (input.redirectUris !== undefined) {
+      if (input.redirectUris.length === 0) throw new ValidationError('At least one redirect URI is required');
+      changes.redirectUris = [...new Set(input.redirectUris.map(validateRedirectUri))];
+    }
+    if (input.webhookUrl !== undefined) changes.webhookUrl = input.webhookUrl === null ? null : validateWebhookUrl(input.webhookUrl);
+    if (input.branding !== undefined) changes.branding = input.branding;
+    const updated = await this.repo.update(clientId, changes);
+    if (!updated) throw new NotFoundError(`No client with id ${clientId}`);
+    return updated;
+  }
+
+  async rotateSecret(clientId: string): Promise<string> {
+    const clientSecret = randomToken(32);
+    const updated = await this.repo.update(clientId, { secretHash: await hashSecret(clientSecret) });
+    if (!updated) throw new NotFoundError(`No client with id ${clientId}`);
+    return clientSecret;
+  }
+
+  async delete(clientId: string): Promise<void> {
+    if (!(await this.repo.delete(clientId))) throw new NotFoundError(`No client with id ${clientId}`);
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The token endpoint's grants and revocation, as small steps in the order RFC 6749,
+ * RFC 7636 and RFC 9700 check them. Every state change is a conditional write in the
+ * database, so any number of instances agree.
+ */
+import { randomUUID } from 'node:crypto';
+import { OAuthError } from '../domain/errors.js';
+import { lookupHash, randomToken } from '../crypto/secret-hash.js';
+import type { ClientRecord } from '../storage/repositories/clients.repo.js';
+import type { AuthCodesRepository } from '../storage/repositories/auth-codes.repo.js';
+import type { EndUsersRepository } from '../storage/repositories/end-users.repo.js';
+import type { TokensRepository } from '../storage/repositories/tokens.repo.js';
+import { isValidCodeVerifier, verifyS256 } from './pkce.js';
+import type { Scope } from './scopes.js';
+import { isScope } from './scopes.js';
+import { ACCESS_TOKEN_TTL_SECONDS, InvalidTokenError, type TokenSigner } from './token-signer.js';
+
+export const CODE_TTL_MS = 10 * 60 * 1000;
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token: string;
+  scope: Scope;
+}
+
+/** What a valid bearer token grants, as the API guard sees it. */
+export interface AuthContext {
+  clientId: string;
+  /** Internal end-user row id. */
+  userId: string;
+  /** The application's own user id (`sub`). */
+  externalUserId: string;
+  scope: Scope;
+  familyId: string;
+  tokenId: string;
+}
+
+export interface TokenServiceDeps {
+  signer: TokenSigner;
+  codes: AuthCodesRepository;
+  tokens: TokensRepository;
+  users: EndUsersRepository;
+  lookupKey: Buffer;
+}
+
+export class TokenService {
+  constructor(private readonly deps: TokenServiceDeps) {}
+
+  private hash(value: string): string {
+    return lookupHash(this.deps.lookupKey, value);
+  }
+
+  /** Issues a one-time code for a finished connect session. Returns the code to send. */
+  async issueCode(input: { clientId: string; userId: string; scope: Scope; redirectUri: string; redirectUriExplicit: boolean; codeChallenge: string | null }): Promise<string> {
+    const code = randomToken(32);
+    await this.deps.codes.insert({ ...input, codeHash: this.hash(code), expiresAt: Date.now() + CODE_TTL_MS });
+    return code;
+  }
+
+  async exchangeCode(client: ClientRecord, p: { code?: string; redirect_uri?: string; code_verifier?: string }): Promise<TokenResponse> {
+    if (!p.code) throw new OAuthError('invalid_request', 'Missing code');
+    if (p.code.length > 512) throw new OAuthError('invalid_grant', 'Invalid authorization code');
+    const familyId = randomUUID();
+    const codeHash = this.hash(p.code);
+    const claim = await this.deps.codes.claim(codeHash, familyId);
+    if (claim.kind === 'unknown') throw new OAuthError('invalid_grant', 'Invalid authorization code');
+    if (claim.kind === 'replayed') {
+      // RFC 6749 §4.1.2: a code used twice revokes what it issued.
+      if (claim.code.familyId) await this.deps.tokens.revokeFamily(claim.code.familyId, 'code_replay');
+      throw new OAuthError('invalid_grant', 'Authorization code has already been used');
+    }
+    const code = claim.code;
+    if (code.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'Authorization code was issued to another client');
+    if (code.expiresAt <= Date.now()) throw new OAuthError('invalid_grant', 'Authorization code has expired');
+    if (p.redirect_uri !== undefined ? p.redirect_uri !== code.redirectUri : code.redirectUriExplicit) {
+      throw new OAuthError('invalid_grant', 'redirect_uri does not match the one used in the authorization request');
+    }
+    if (code.codeChallenge) {
+      if (!p.code_verifier) throw new OAuthError('invalid_grant', 'Missing code_verifier for a PKCE authorization');
+      if (!isValidCodeVerifier(p.code_verifier) || !verifyS256(p.code_verifier, code.codeChallenge)) {
+        throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge');
+      }
+    } else if (p.code_verifier !== undefined) {
+      throw new OAuthError('invalid_grant', 'code_verifier sent for an authorization without PKCE');
+    }
+    if (!isScope(code.scope)) throw new OAuthError('invalid_grant', 'Authorization code has an unknown scope');
+    const user = await this.deps.users.findById(code.userId);
+    if (!user) throw new OAuthError('invalid_grant', 'The user of this authorization no longer exists');
+
+    const jti = randomUUID();
+    await this.deps.tokens.createFamily({ id: familyId, clientId: client.clientId, userId: user.id, scope: code.scope }, this.hash(jti));
+    // A replay that slipped in between the claim and the family's creation found nothing to revoke yet.
+    if (await this.deps.codes.wasReplayed(codeHash)) {
+      await this.deps.tokens.revokeFamily(familyId, 'code_replay');
+      throw new OAuthError('invalid_grant', 'Authorization code has already been used');
+    }
+    return this.respond(user.externalId, client.clientId, code.scope, familyId, jti);
+  }
+
+  async refresh(client: ClientRecord, p: { refresh_token?: string }): Promise<TokenResponse> {
+    if (!p.refresh_token) throw new OAuthError('invalid_request', 'Missing refresh_token');
+    let claims;
+    try {
+      claims = await this.deps.signer.verifyRefresh(p.refresh_token);
+    } catch (err) {
+      if (err instanceof InvalidTokenError) throw new OAuthError('invalid_grant', 'Invalid refresh token');
+      throw err;
+    }
+    if (claims.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'Refresh token was issued to another client');
+    const nextJti = randomUUID();
+    const outcome = await this.deps.tokens.rotate(this.hash(claims.jti), claims.familyId, this.hash(nextJti));
+    switch (outcome.kind) {
+      case 'unknown':
+        throw new OAuthError('invalid_grant', 'Invalid refresh token');
+      case 'revoked':
+        throw new OAuthError('invalid_grant', 'Refresh token has been revoked');
+      case 'reused':
+        throw new OAuthError('invalid_grant', 'Refresh token was already used; its token family has been revoked');
+      case 'rotated': {
+        const scope = outcome.family.scope;
+        if (!isScope(scope)) throw new OAuthError('invalid_grant', 'Refresh token has an unknown scope');
+        return this.respond(claims.sub, client.clientId, scope, claims.familyId, nextJti);
+      }
+    }
+  }
+
+  /** RFC 7009 as API.md widens it: every token of that user and client. Silent for anything unknown. */
+  async revoke(token: string): Promise<void> {
+    const identified = await this.deps.signer.identifyForRevocation(token);
+    if (!identified) return;
+    const family = await this.deps.tokens.findFamily(identified.familyId);
+    if (!family || family.clientId !== identified.clientId) return;
+    await this.deps.tokens.revokeUserClient(family.clientId, family.userId, 'revoked_by_client');
+  }
+
+  /** Bearer check on every protected request: signature, expiry, then the family's live state. */
+  async authenticate(accessToken: string): Promise<AuthContext> {
+    const claims = await this.deps.signer.verifyAccess(accessToken);
+    const family = await this.deps.tokens.findFamily(claims.familyId);
+    if (!family || family.revokedAt !== null) throw new InvalidTokenError('Access token has been revoked');
+    if (family.clientId !== claims.clientId) throw new InvalidTokenError('Token does not belong to its client');
+    return { clientId: claims.clientId, userId: family.userId, externalUserId: claims.sub, scope: claims.scope, familyId: family.id, tokenId: claims.jti };
+  }
+
+  private async respond(sub: string, clientId: string, scope: Scope, familyId: string, jti: string): Promise<TokenResponse> {
+    const [access, refresh] = await Promise.all([
+      this.deps.signer.signAccess({ sub, clientId, scope, familyId }),
+      this.deps.signer.signRefresh({ sub, clientId, familyId, jti }),
+    ]);
+    return { access_token: access, token_type: 'Bearer', expires_in: ACCESS_TOKEN_TTL_SECONDS, refresh_token: refresh, scope };
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * The composition root: every repository and service, built once from the
+ * configuration, storage and keys. Routes receive what they need from here.
+ */
+import type { Config } from './config/config.js';
+import type { Keys } from './crypto/keys.js';
+import { SecretBox } from './crypto/secret-box.js';
+import { ClientRegistry } from './oauth/client-registry.js';
+import { TokenService } from './oauth/token.service.js';
+import { TokenSigner } from './oauth/token-signer.js';
+import type { Storage } from './storage/db.js';
+import { AccountsRepository } from './storage/repositories/accounts.repo.js';
+import { AuthCodesRepository } from './storage/repositories/auth-codes.repo.js';
+import { ClientsRepository } from './storage/repositories/clients.repo.js';
+import { EndUsersRepository } from './storage/repositories/end-users.repo.js';
+import { TokensRepository } from './storage/repositories/tokens.repo.js';
+
+export interface Services {
+  clientsRepo: ClientsRepository;
+  clients: ClientRegistry;
+  users: EndUsersRepository;
+  accounts: AccountsRepository;
+  codes: AuthCodesRepository;
+  tokensRepo: TokensRepository;
+  signer: TokenSigner;
+  tokens: TokenService;
+}
+
+export function createServices(config: Pick<Config, 'publicUrl'>, storage: Storage, keys: Keys): Services {
+  const clientsRepo = new ClientsRepository(storage.db);
+  const users = new EndUsersRepository(storage.db);
+  const accounts = new AccountsRepository(storage.db, new SecretBox(keys.credentials));
+  const codes = new AuthCodesRepository(storage.db);
+  const tokensRepo = new TokensRepository(storage.db);
+  const signer = new TokenSigner(keys.jwt, config.publicUrl);
+  const tokens = new TokenService({ signer, codes, tokens: tokensRepo, users, lookupKey: keys.lookup });
+  return { clientsRepo, clients: new ClientRegistry(clientsRepo), users, accounts, codes, tokensRepo, signer, tokens };
+}

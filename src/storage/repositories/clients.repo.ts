@@ -1,0 +1,93 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+
+export interface ClientRecord {
+  clientId: string;
+  name: string;
+  displayName: string | null;
+  secretHash: string;
+  redirectUris: string[];
+  webhookUrl: string | null;
+  branding: Record<string, unknown>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ClientChanges {
+  name?: string;
+  displayName?: string | null;
+  secretHash?: string;
+  redirectUris?: string[];
+  webhookUrl?: string | null;
+  branding?: Record<string, unknown>;
+}
+
+type Row = Database['clients'];
+
+function toRecord(row: Row): ClientRecord {
+  return {
+    clientId: row.client_id,
+    name: row.name,
+    displayName: row.display_name,
+    secretHash: row.secret_hash,
+    redirectUris: JSON.parse(row.redirect_uris) as string[],
+    webhookUrl: row.webhook_url,
+    branding: JSON.parse(row.branding) as Record<string, unknown>,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** Registered client applications. Secrets arrive here already hashed. */
+export class ClientsRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(record: Omit<ClientRecord, 'createdAt' | 'updatedAt'>, now = Date.now()): Promise<ClientRecord> {
+    const row: Row = {
+      client_id: record.clientId,
+      name: record.name,
+      display_name: record.displayName,
+      secret_hash: record.secretHash,
+      redirect_uris: JSON.stringify(record.redirectUris),
+      webhook_url: record.webhookUrl,
+      branding: JSON.stringify(record.branding),
+      created_at: now,
+      updated_at: now,
+    };
+    await this.db.insertInto('clients').values(row).execute();
+    return toRecord(row);
+  }
+
+  async find(clientId: string): Promise<ClientRecord | undefined> {
+    const row = await this.db.selectFrom('clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+    return row && toRecord(row);
+  }
+
+  async list(): Promise<ClientRecord[]> {
+    const rows = await this.db.selectFrom('clients').selectAll().orderBy('created_at').orderBy('client_id').execute();
+    return rows.map(toRecord);
+  }
+
+  async count(): Promise<number> {
+    const row = await this.db.selectFrom('clients').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async update(clientId: string, changes: ClientChanges, now = Date.now()): Promise<ClientRecord | undefined> {
+    const set: Partial<Row> = { updated_at: now };
+    if (changes.name !== undefined) set.name = changes.name;
+    if (changes.displayName !== undefined) set.display_name = changes.displayName;
+    if (changes.secretHash !== undefined) set.secret_hash = changes.secretHash;
+    if (changes.redirectUris !== undefined) set.redirect_uris = JSON.stringify(changes.redirectUris);
+    if (changes.webhookUrl !== undefined) set.webhook_url = changes.webhookUrl;
+    if (changes.branding !== undefined) set.branding = JSON.stringify(changes.branding);
+    const result = await this.db.updateTable('clients').set(set).where('client_id', '=', clientId).executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return undefined;
+    return this.find(clientId);
+  }
+
+  async delete(clientId: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('clients').where('client_id', '=', clientId).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+}

@@ -1,0 +1,93 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+
+export interface FamilyRecord {
+  id: string;
+  clientId: string;
+  userId: string;
+  scope: string;
+  revokedAt: number | null;
+}
+
+export type RotateOutcome =
+  | { kind: 'rotated'; family: FamilyRecord }
+  /** The token was already rotated: reuse. The family has been revoked. */
+  | { kind: 'reused'; family: FamilyRecord }
+  | { kind: 'revoked' }
+  | { kind: 'unknown' };
+
+/**
+ * Token families (one per code exchange) and their refresh tokens, keyed by keyed
+ * hashes of the token ids. Every decision is one conditional UPDATE, so concurrent
+ * requests on any number of instances agree without process-local state.
+ */
+export class TokensRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async createFamily(f: Omit<FamilyRecord, 'revokedAt'>, firstRefreshHash: string, now = Date.now()): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('token_families')
+        .values({ id: f.id, client_id: f.clientId, user_id: f.userId, scope: f.scope, created_at: now, revoked_at: null, revoke_reason: null })
+        .execute();
+      await trx.insertInto('refresh_tokens').values({ jti_hash: firstRefreshHash, family_id: f.id, created_at: now, rotated_at: null }).execute();
+    });
+  }
+
+  async findFamily(id: string): Promise<FamilyRecord | undefined> {
+    const row = await this.db.selectFrom('token_families').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && { id: row.id, clientId: row.client_id, userId: row.user_id, scope: row.scope, revokedAt: row.revoked_at };
+  }
+
+  /**
+   * Marks the presented refresh token used and records its successor, atomically:
+   * of N concurrent callers exactly one sees 'rotated'.
+   */
+  async rotate(presentedHash: string, familyId: string, nextHash: string, now = Date.now()): Promise<RotateOutcome> {
+    return this.db.transaction().execute(async (trx) => {
+      const family = await trx.selectFrom('token_families').selectAll().where('id', '=', familyId).executeTakeFirst();
+      if (!family) return { kind: 'unknown' };
+      const record: FamilyRecord = { id: family.id, clientId: family.client_id, userId: family.user_id, scope: family.scope, revokedAt: family.revoked_at };
+      if (family.revoked_at !== null) return { kind: 'revoked' };
+      const claimed = await trx
+        .updateTable('refresh_tokens')
+        .set({ rotated_at: now })
+        .where('jti_hash', '=', presentedHash)
+        .where('family_id', '=', familyId)
+        .where('rotated_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(claimed.numUpdatedRows) === 1) {
+        // Re-check inside the transaction: a revoke may have landed between the two statements.
+        const still = await trx.selectFrom('token_families').select('revoked_at').where('id', '=', familyId).executeTakeFirstOrThrow();
+        if (still.revoked_at !== null) return { kind: 'revoked' };
+        await trx.insertInto('refresh_tokens').values({ jti_hash: nextHash, family_id: familyId, created_at: now, rotated_at: null }).execute();
+        return { kind: 'rotated', family: record };
+      }
+      const known = await trx.selectFrom('refresh_tokens').select('jti_hash').where('jti_hash', '=', presentedHash).where('family_id', '=', familyId).executeTakeFirst();
+      if (!known) return { kind: 'unknown' };
+      await trx
+        .updateTable('token_families')
+        .set({ revoked_at: now, revoke_reason: 'refresh_token_reuse' })
+        .where('id', '=', familyId)
+        .where('revoked_at', 'is', null)
+        .execute();
+      return { kind: 'reused', family: record };
+    });
+  }
+
+  async revokeFamily(familyId: string, reason: string, now = Date.now()): Promise<void> {
+    await this.db.updateTable('token_families').set({ revoked_at: now, revoke_reason: reason }).where('id', '=', familyId).where('revoked_at', 'is', null).execute();
+  }
+
+  /** Revokes every family of one user of one client (RFC 7009 revocation as API.md scopes it). */
+  async revokeUserClient(clientId: string, userId: string, reason: string, now = Date.now()): Promise<number> {
+    const result = await this.db
+      .updateTable('token_families')
+      .set({ revoked_at: now, revoke_reason: reason })
+      .where('client_id', '=', clientId)
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+}
