@@ -1,0 +1,49 @@
+/** Starts a real Almanac on a free port (real socket) over a test database. */
+import { Writable } from 'node:stream';
+import { loadConfig } from '../../src/config/config.js';
+import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { createTestDatabase, type TestDatabase } from './databases.js';
+
+export const TEST_SECRET = 'test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz';
+
+export interface TestServer {
+  url: string;
+  runtime: Runtime;
+  db: TestDatabase;
+  /** Every log line the server wrote (for secret-leak assertions). */
+  logs: string[];
+  createClient(opts?: { redirectUris?: string[]; displayName?: string; branding?: Record<string, unknown> }): Promise<{ clientId: string; clientSecret: string; redirectUri: string }>;
+  close(): Promise<void>;
+}
+
+export async function startServer(options: { dialect?: 'sqlite' | 'postgres'; env?: Record<string, string>; db?: TestDatabase } = {}): Promise<TestServer> {
+  const db = options.db ?? (await createTestDatabase(options.dialect ?? 'sqlite'));
+  const logs: string[] = [];
+  const logStream = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
+  // Port 0 first to learn a free port, then the public URL must match it: listen, then patch.
+  const env = { ALMANAC_SECRET_KEY: TEST_SECRET, ALMANAC_DEMO_CLIENT: 'false', ALMANAC_ALLOW_PRIVATE_NETWORKS: 'true', LOG_LEVEL: 'info', PORT: '0', ...db.env, ...options.env };
+  const config = loadConfig(env);
+  const runtime = await createRuntime(config, { logStream });
+  const address = await runtime.app.listen({ port: 0, host: '127.0.0.1' });
+  const server: TestServer = {
+    url: address,
+    runtime,
+    db,
+    logs,
+    async createClient(opts = {}) {
+      const redirectUris = opts.redirectUris ?? ['https://app.example/callback'];
+      const { client, clientSecret } = await runtime.services.clients.create({ name: 'Test app', displayName: opts.displayName ?? 'Test App', redirectUris, branding: opts.branding });
+      return { clientId: client.clientId, clientSecret, redirectUri: redirectUris[0]! };
+    },
+    async close() {
+      await runtime.close();
+      if (!options.db) await db.drop();
+    },
+  };
+  return server;
+}
