@@ -68,13 +68,15 @@ export interface CalendarEvent {
 
 export type Frequency = 'DAILY' | 'WEEKLY' | 'MONTHLY' | 'YEARLY';
 export type Weekday = 'MO' | 'TU' | 'WE' | 'TH' | 'FR' | 'SA' | 'SU';
+/** A weekday, optionally with an ordinal for MONTHLY/YEARLY rules (`1MO`, `-1FR`). */
+export type ByDay = Weekday | `${number}${Weekday}`;
 export interface Recurrence {
   frequency: Frequency;
   interval?: number;
   count?: number;
   /** `YYYYMMDDTHHMMSSZ` */
   until?: string;
-  byDay?: Weekday[];
+  byDay?: ByDay[];
   byMonthDay?: number[];
   byMonth?: number[];
 }

@@ -73,7 +73,7 @@ test('start/end normalisation from a raw, unencoded query string', () => {
   assert.equal(q.end.toISOString(), '2025-02-01T00:00:00.000Z');
   rejects({ start: 'yesterday' }, 'start', /Invalid start/);
   rejects({ end: '2025-02-30' }, 'end', /Invalid end/);
-  rejects({ start: '2025-02-01', end: '2025-01-01' }, 'end', /start must be before end/);
+  rejects({ start: '2025-02-01', end: '2025-01-01' }, 'end', /Invalid end: must be after start/);
   rejects({ start: '2020-01-01', end: '2025-01-01' }, 'end', /731 days/);
 });
 
