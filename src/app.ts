@@ -11,6 +11,10 @@ import type { Keys } from './crypto/keys.js';
 import { AccountContexts } from './api/account-contexts.js';
 import { registerConnectionRoutes } from './api/connections.routes.js';
 import { registerHealthRoute } from './api/health.route.js';
+import { CalendarDirectory } from './api/calendar-directory.js';
+import { registerCalendarsRoute } from './api/calendars.route.js';
+import { registerEventsRoutes } from './api/events.routes.js';
+import { createCursorCodec } from './api/events/cursor-codec.js';
 import { AccountDisconnector } from './connect/account-disconnector.js';
 import type { ConnectPages } from './connect/connect-pages.js';
 import { wantsJson } from './connect/connect-pages.js';
@@ -96,6 +100,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     secureCookies,
   });
   if (config.demoClient) registerDemoCallbackRoute(app, config.publicUrl);
-  void contexts;
+  const directory = new CalendarDirectory(services.accounts, contexts);
+  registerCalendarsRoute(app, { guard, directory });
+  registerEventsRoutes(app, { guard, directory, contexts, cursors: createCursorCodec(keys.cursors) });
   return app;
 }

@@ -43,6 +43,7 @@ import {
   type ProviderId,
   type Recurrence,
   type Weekday,
+  type ByDay,
 } from '../../domain/calendar.js';
 import { ValidationError } from '../../domain/errors.js';
 import { describeType, isPlainObject, Issues } from './issues.js';
@@ -459,7 +460,7 @@ function readRecurrence(r: Reader, start: Date | undefined): Read<Recurrence> {
       });
       // Ordinal forms (1MO, -1FR) ride in byDay although domain's Weekday type only names
       // plain days; adapters must accept both (see report: widen Recurrence.byDay).
-      if (days.length > 0) out.byDay = days as Weekday[];
+      if (days.length > 0) out.byDay = days as ByDay[];
     }
   }
   if (rec.byMonthDay !== undefined && rec.byMonthDay !== null) {
