@@ -33,6 +33,9 @@ import type { ProviderRegistry } from './providers/registry.js';
 import type { Services } from './services.js';
 import { createLoggerOptions } from './http/logger.js';
 import { registerDemoCallbackRoute } from './demo/demo-callback.route.js';
+import { registerCaldavConnectRoutes } from './connect/caldav-connect.routes.js';
+import { discoverCaldavAccount } from './providers/caldav/index.js';
+import { discoverAppleAccount } from './providers/apple/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -40,6 +43,8 @@ export interface AppDeps {
   services: Services;
   rateLimitStore: RateLimitStore;
   registry: ProviderRegistry;
+  /** SSRF-guarded fetch for user-supplied servers (CalDAV discovery). */
+  userServerFetch: typeof fetch;
   pages: ConnectPages;
   /** Test hook: a pino destination for log assertions. */
   logStream?: NodeJS.WritableStream;
@@ -98,6 +103,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ipLimit,
     sessions,
     secureCookies,
+    maxAccountsPerUser: config.maxAccountsPerUser,
+  });
+  registerCaldavConnectRoutes(app, {
+    sessions,
+    pages,
+    clients: services.clientsRepo,
+    accounts: services.accounts,
+    registry,
+    ipLimit,
+    maxAccountsPerUser: config.maxAccountsPerUser,
+    discoverCaldav: (input) => discoverCaldavAccount(deps.userServerFetch, input),
+    discoverApple: (input) => discoverAppleAccount(deps.userServerFetch, { ...input, serverUrl: config.icloudCaldavUrl }),
   });
   if (config.demoClient) registerDemoCallbackRoute(app, config.publicUrl);
   const directory = new CalendarDirectory(services.accounts, contexts);

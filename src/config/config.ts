@@ -44,6 +44,10 @@ export interface Config {
   /** Connected accounts one user may have (connection-status reports limitReached). */
   maxAccountsPerUser: number;
   google?: GoogleConfig;
+  /** iCloud's CalDAV entry point (overridable for tests and proxies). */
+  icloudCaldavUrl: string;
+  /** Timeout for one request to a provider, in ms. */
+  providerTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -144,5 +148,7 @@ export function loadConfig(env: Env = process.env): Config {
     demoClient: bool(env, 'ALMANAC_DEMO_CLIENT', true),
     maxAccountsPerUser: int(env, 'ALMANAC_MAX_ACCOUNTS_PER_USER', 20, 1, 1000),
     google: googleConfig(env),
+    icloudCaldavUrl: `${url(env, 'ALMANAC_ICLOUD_CALDAV_URL', 'https://caldav.icloud.com/', ['https:', 'http:'])}/`,
+    providerTimeoutMs: int(env, 'ALMANAC_PROVIDER_TIMEOUT_MS', 30_000, 1000, 300_000),
   };
 }

@@ -1,19 +1,26 @@
 /**
- * The seam between connect routes and page rendering: routes decide what to show,
- * this module turns it into HTML (or JSON for API clients) with the right headers.
+ * The seam between connect routes and rendering: routes say what to show; this module
+ * negotiates language and theme, applies the client's branding, and sends the page with
+ * its security headers (or JSON to API clients that asked for it).
  */
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ProviderId } from '../domain/calendar.js';
 import type { AccountRecord } from '../storage/repositories/accounts.repo.js';
 import type { ClientRecord } from '../storage/repositories/clients.repo.js';
-import { csrfToken, type ConnectSession } from './connect-session.js';
+import type { ConnectSession } from './connect-session.js';
+import type { CaldavErrorCode, ErrorKind, IcloudErrorCode, OAuthProviderId } from './views/view-models.js';
 
 export interface ErrorInfo {
   status: number;
+  /** Machine code for JSON answers (`invalid_client`, …). */
   error: string;
+  /** English sentence for JSON answers and logs. */
   message: string;
+  /** Which localized explanation the page shows. */
+  kind?: ErrorKind;
   lng?: string;
+  /** GET link: where "try again" goes. */
+  retryUrl?: string;
 }
 
 export interface HubModel {
@@ -21,11 +28,23 @@ export interface HubModel {
   client: ClientRecord;
   accounts: AccountRecord[];
   providers: ProviderId[];
-  notice?: string;
+  limitReached: boolean;
+  notice?: { kind: 'connected' | 'disconnected'; account: string };
+}
+
+export interface LoginModel<E extends string> {
+  session: ConnectSession;
+  client: ClientRecord;
+  errors?: E[];
+  values?: Record<string, string>;
+  status?: number;
 }
 
 export interface ConnectPages {
   hub(request: FastifyRequest, reply: FastifyReply, m: HubModel): FastifyReply;
+  caldavLogin(request: FastifyRequest, reply: FastifyReply, m: LoginModel<CaldavErrorCode>): FastifyReply;
+  icloudLogin(request: FastifyRequest, reply: FastifyReply, m: LoginModel<IcloudErrorCode>): FastifyReply;
+  oauthRedirect(request: FastifyRequest, reply: FastifyReply, m: { session: ConnectSession; client: ClientRecord; provider: OAuthProviderId; authorizationUrl: string }): FastifyReply;
   error(request: FastifyRequest, reply: FastifyReply, m: ErrorInfo & { session?: ConnectSession; client?: ClientRecord }): FastifyReply;
   expired(request: FastifyRequest, reply: FastifyReply, m: { session: ConnectSession; client?: ClientRecord; restartUrl: string }): FastifyReply;
   registerAssets(app: FastifyInstance): void;
@@ -36,49 +55,3 @@ export function wantsJson(request: FastifyRequest): boolean {
   const accept = request.headers.accept ?? '';
   return /application\/json/i.test(accept) && !/text\/html/i.test(accept);
 }
-
-export function newNonce(): string {
-  return randomBytes(16).toString('base64');
-}
-
-/**
- * Chrome applies form-action to the redirects that follow a form post too, so the
- * application's registered redirect origins are allowed explicitly.
- */
-export function formActionSources(redirectUris: string[]): string[] {
-  const sources = new Set<string>();
-  for (const uri of redirectUris) {
-    try {
-      const url = new URL(uri);
-      sources.add(url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : url.protocol);
-    } catch {
-      // Registered URIs were validated at registration; an unparsable one just gets no entry.
-    }
-  }
-  return [...sources];
-}
-
-export function pageCsp(nonce: string, formTargets: string[] = []): string {
-  return [
-    "default-src 'none'",
-    "base-uri 'none'",
-    ["form-action 'self'", ...formTargets].join(' '),
-    "frame-ancestors 'none'",
-    "img-src 'self' https: data:",
-    `style-src 'self' 'nonce-${nonce}'`,
-    "script-src 'self'",
-  ].join('; ');
-}
-
-export function sendHtml(reply: FastifyReply, status: number, html: string, nonce: string, formTargets: string[] = []): FastifyReply {
-  return reply
-    .code(status)
-    .header('Content-Type', 'text/html; charset=utf-8')
-    .header('Content-Security-Policy', pageCsp(nonce, formTargets))
-    .header('Cache-Control', 'no-store')
-    .header('Referrer-Policy', 'no-referrer')
-    .header('X-Frame-Options', 'DENY')
-    .send(html);
-}
-
-export { csrfToken };

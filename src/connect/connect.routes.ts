@@ -13,8 +13,10 @@ import type { ProviderRegistry } from '../providers/registry.js';
 import type { AccountsRepository } from '../storage/repositories/accounts.repo.js';
 import type { ClientsRepository } from '../storage/repositories/clients.repo.js';
 import type { AccountDisconnector } from './account-disconnector.js';
-import { checkCsrf, SESSION_COOKIE, type ConnectSession } from './connect-session.js';
-import type { ConnectPages } from './connect-pages.js';
+import { SESSION_COOKIE, type ConnectSession } from './connect-session.js';
+import type { ConnectPages, HubModel } from './connect-pages.js';
+import { parseTheme, THEME_COOKIE } from './branding/index.js';
+import { FORM_FIELDS } from './views/view-models.js';
 import { SessionLoader } from './session-loader.js';
 
 export interface ConnectDeps {
@@ -28,6 +30,7 @@ export interface ConnectDeps {
   ipLimit: IpLimit;
   sessions: SessionLoader;
   secureCookies: boolean;
+  maxAccountsPerUser: number;
 }
 
 /** Providers the page may offer: configured here and allowed by the application's `providers`. */
@@ -35,7 +38,7 @@ export function offeredProviders(registry: ProviderRegistry, session: ConnectSes
   return registry.available().filter((p) => !session.providers || session.providers.includes(p));
 }
 
-function formField(request: FastifyRequest, name: string): string | undefined {
+export function formField(request: FastifyRequest, name: string): string | undefined {
   const body = request.body as Record<string, unknown> | undefined;
   const value = body?.[name];
   return typeof value === 'string' ? value : undefined;
@@ -44,30 +47,26 @@ function formField(request: FastifyRequest, name: string): string | undefined {
 export function registerConnectRoutes(app: FastifyInstance, deps: ConnectDeps): void {
   const { sessions, pages } = deps;
 
-  async function renderHub(request: FastifyRequest, reply: FastifyReply, session: ConnectSession, notice?: string) {
+  async function renderHub(request: FastifyRequest, reply: FastifyReply, session: ConnectSession, notice?: HubModel['notice']) {
     const client = await deps.clients.find(session.clientId);
-    if (!client) return sessions.showError(request, reply, session, { status: 400, error: 'invalid_client', message: 'This application is no longer registered.' });
+    if (!client) return sessions.showError(request, reply, session, { status: 401, kind: 'unknown_client', error: 'invalid_client', message: 'This application is no longer registered.' });
     const accounts = await deps.accounts.listForUser(session.userId);
-    return pages.hub(request, reply, { session, client, accounts, providers: offeredProviders(deps.registry, session), notice });
+    const providers = offeredProviders(deps.registry, session);
+    if (providers.length === 0 && accounts.length === 0) {
+      return sessions.showError(request, reply, session, { status: 400, kind: 'no_providers', error: 'no_providers', message: 'No calendar provider is available for this application.' });
+    }
+    return pages.hub(request, reply, { session, client, accounts, providers, limitReached: accounts.length >= deps.maxAccountsPerUser, notice });
   }
 
-  /** CSRF first, then the session: a forged form learns nothing about the session. */
-  async function postedSession(request: FastifyRequest, reply: FastifyReply): Promise<ConnectSession | undefined> {
-    const session = await sessions.require(request, reply);
-    if (!session) return undefined;
-    if (!checkCsrf(deps.cookieKey, session.sid, formField(request, 'csrf'))) {
-      sessions.showError(request, reply, session, { status: 403, error: 'csrf', message: 'This form has expired or did not come from this page. Go back and try again.' });
-      return undefined;
-    }
-    return session;
-  }
+  const postedSession = (request: FastifyRequest, reply: FastifyReply) => sessions.requirePosted(request, reply);
 
   app.get('/connect', { preHandler: deps.ipLimit('connect'), schema: { hide: true } }, async (request, reply) => {
     const session = await sessions.require(request, reply);
     if (!session) return reply;
     const q = request.query as Record<string, unknown>;
-    const notice = typeof q.notice === 'string' && q.notice.length < 64 ? q.notice : undefined;
-    return renderHub(request, reply, session, notice);
+    const kind = q.notice === 'connected' || q.notice === 'disconnected' ? q.notice : undefined;
+    const account = typeof q.account === 'string' ? q.account.slice(0, 320) : '';
+    return renderHub(request, reply, session, kind ? { kind, account } : undefined);
   });
 
   app.post('/connect/continue', { preHandler: deps.ipLimit('connect'), schema: { hide: true } }, async (request, reply) => {
@@ -98,10 +97,23 @@ export function registerConnectRoutes(app: FastifyInstance, deps: ConnectDeps): 
     const provider = formField(request, 'provider');
     const account = formField(request, 'account');
     if (!isProviderId(provider) || !account) {
-      return sessions.showError(request, reply, session, { status: 400, error: 'invalid_request', message: 'Choose an account to disconnect.' });
+      return sessions.showError(request, reply, session, { status: 400, error: 'invalid_request', message: 'Choose an account to disconnect.', retryUrl: '/connect' });
     }
     await deps.disconnector.disconnect(session.userId, provider, account, request.log);
-    return reply.redirect('/connect?notice=disconnected', 303);
+    return reply.redirect(`/connect?${new URLSearchParams({ notice: 'disconnected', account })}`, 303);
+  });
+
+  // The remembered theme choice (only offered when the client's default is auto): a cookie, then back.
+  app.post('/connect/theme', { preHandler: deps.ipLimit('connect'), schema: { hide: true } }, async (request, reply) => {
+    const session = await postedSession(request, reply);
+    if (!session) return reply;
+    const theme = parseTheme(formField(request, FORM_FIELDS.theme));
+    if (theme === undefined) return sessions.showError(request, reply, session, { status: 400, error: 'invalid_request', message: 'Unknown theme', retryUrl: '/connect' });
+    reply.setCookie(THEME_COOKIE, theme, { path: '/connect', httpOnly: true, sameSite: 'lax', secure: deps.secureCookies, maxAge: 365 * 86400 });
+    const back = formField(request, FORM_FIELDS.returnTo);
+    // Only our own connect pages: never an open redirect.
+    const target = back && /^\/connect(\/[a-z]+)?$/.test(back) ? back : '/connect';
+    return reply.redirect(target, 303);
   });
 
   pages.registerAssets(app);

@@ -1,39 +1,123 @@
-/** ConnectPages rendered as HTML documents. */
+/** ConnectPages rendered with the views in ./views: localized, branded, themed, CSP-locked. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ConnectPages, ErrorInfo, HubModel } from './connect-pages.js';
-import { csrfToken, formActionSources, newNonce, sendHtml, wantsJson } from './connect-pages.js';
 import type { ClientRecord } from '../storage/repositories/clients.repo.js';
-import type { ConnectSession } from './connect-session.js';
+import { brandingFromStored, brandingImageOrigins, canChooseTheme, parseTheme, resolveTheme, THEME_COOKIE, DEFAULT_BRANDING } from './branding/index.js';
+import { negotiateLanguage } from './i18n/negotiate-language.js';
+import { staticAssets } from './static/index.js';
+import { contentSecurityPolicy, createCspNonce, renderCaldavLogin, renderError, renderIcloudLogin, renderOAuthRedirect, renderProviderSelection, renderSessionExpired } from './views/index.js';
+import type { ErrorKind, PageViewModel } from './views/view-models.js';
+import type { ConnectPages, ErrorInfo } from './connect-pages.js';
+import { wantsJson } from './connect-pages.js';
+import { csrfToken, type ConnectSession } from './connect-session.js';
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const STATUS_KIND: Record<number, ErrorKind> = { 401: 'unknown_client', 403: 'csrf', 404: 'not_found', 429: 'rate_limited' };
 
-function doc(title: string, body: string): string {
-  return `<!doctype html><html lang="en" dir="ltr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title></head><body><main>${body}</main></body></html>`;
+function send(reply: FastifyReply, status: number, body: string, csp: string): FastifyReply {
+  return reply
+    .code(status)
+    .header('Content-Type', 'text/html; charset=utf-8')
+    .header('Content-Security-Policy', csp)
+    .header('Cache-Control', 'no-store')
+    .header('Referrer-Policy', 'no-referrer')
+    .header('X-Frame-Options', 'DENY')
+    .send(body);
 }
 
 export function createHtmlPages(cookieKey: Buffer): ConnectPages {
-  const appName = (c?: ClientRecord) => c?.displayName ?? c?.name;
+  /** What every page shares: language, theme, branding, nonce, CSRF token, and the CSP that matches. */
+  function page(request: FastifyRequest, client: ClientRecord | undefined, session: ConnectSession | undefined, lng?: string) {
+    const q = request.query as Record<string, unknown> | undefined;
+    const queryLng = typeof q?.lng === 'string' ? q.lng : undefined;
+    const locale = negotiateLanguage({ lng: session?.lng ?? lng ?? queryLng, acceptLanguage: request.headers['accept-language'] });
+    const branding = client ? brandingFromStored(client.branding) : { ...DEFAULT_BRANDING };
+    const remembered = parseTheme(request.cookies?.[THEME_COOKIE]);
+    const themeInput = { param: session?.theme, clientDefault: branding.defaultTheme };
+    const nonce = createCspNonce();
+    const vm: PageViewModel = {
+      locale,
+      theme: resolveTheme({ ...themeInput, remembered }),
+      branding,
+      appName: client?.displayName ?? client?.name,
+      cspNonce: nonce,
+      csrfToken: session ? csrfToken(cookieKey, session.sid) : '',
+      ...(session && canChooseTheme(themeInput) ? { themeChoice: { action: '/connect/theme', returnTo: request.url.split('?')[0] ?? '/connect', current: remembered ?? 'auto' } } : {}),
+    };
+    const csp = contentSecurityPolicy({ nonce, imageOrigins: brandingImageOrigins(branding), formActionOrigins: client?.redirectUris ?? [] });
+    return { vm, csp };
+  }
+
+  const sessionActions = { cancel: '/connect/cancel' };
+
   return {
-    hub(_request: FastifyRequest, reply: FastifyReply, m: HubModel) {
-      const nonce = newNonce();
-      const csrf = csrfToken(cookieKey, m.session.sid);
-      const name = appName(m.client) ?? 'An application';
-      const accounts = m.accounts
-        .map((a) => `<li>${esc(a.provider)}: ${esc(a.accountId)} <form method="post" action="/connect/disconnect"><input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="provider" value="${esc(a.provider)}"><input type="hidden" name="account" value="${esc(a.accountId)}"><button type="submit">Disconnect</button></form></li>`)
-        .join('');
-      const providers = m.providers.map((p) => `<li><a href="/connect/${p}">${esc(p)}</a></li>`).join('');
-      const body = `<h1>${esc(name)} wants to connect to your calendars</h1><ul id="accounts">${accounts}</ul><ul id="providers">${providers}</ul>
-<form method="post" action="/connect/continue"><input type="hidden" name="csrf" value="${csrf}"><button type="submit">Continue</button></form>
-<form method="post" action="/connect/cancel"><input type="hidden" name="csrf" value="${csrf}"><button type="submit">Cancel</button></form>`;
-      return sendHtml(reply, 200, doc('Connect your calendars', body), nonce, formActionSources(m.client.redirectUris));
+    hub(request, reply, m) {
+      const { vm, csp } = page(request, m.client, m.session);
+      const html = renderProviderSelection({
+        ...vm,
+        scope: m.session.scope,
+        providers: m.providers.map((id) => ({ id, href: `/connect/${id === 'apple' ? 'icloud' : id}` })),
+        accounts: m.accounts.map((a) => ({
+          provider: a.provider,
+          accountId: a.accountId,
+          ...(a.display ? { display: a.display } : {}),
+          syncState: a.syncState,
+          calendarPermissionGranted: a.calendarPermissionGranted,
+          reconnectHref: `/connect/${a.provider === 'apple' ? 'icloud' : a.provider}`,
+        })),
+        limitReached: m.limitReached,
+        ...(m.notice ? { notice: m.notice } : {}),
+        actions: { ...sessionActions, finish: '/connect/continue', disconnect: '/connect/disconnect' },
+      });
+      return send(reply, 200, html, csp);
     },
-    error(request: FastifyRequest, reply: FastifyReply, m: ErrorInfo & { session?: ConnectSession; client?: ClientRecord }) {
+    caldavLogin(request, reply, m) {
+      const { vm, csp } = page(request, m.client, m.session);
+      const html = renderCaldavLogin({
+        ...vm,
+        ...(m.values ? { values: { serverUrl: m.values.serverUrl, username: m.values.username } } : {}),
+        ...(m.errors ? { errors: m.errors } : {}),
+        actions: { ...sessionActions, submit: '/connect/caldav', back: '/connect' },
+      });
+      return send(reply, m.status ?? 200, html, csp);
+    },
+    icloudLogin(request, reply, m) {
+      const { vm, csp } = page(request, m.client, m.session);
+      const html = renderIcloudLogin({
+        ...vm,
+        ...(m.values ? { values: { appleId: m.values.appleId } } : {}),
+        ...(m.errors ? { errors: m.errors } : {}),
+        actions: { ...sessionActions, submit: '/connect/icloud', back: '/connect' },
+      });
+      return send(reply, m.status ?? 200, html, csp);
+    },
+    oauthRedirect(request, reply, m) {
+      const { vm, csp } = page(request, m.client, m.session);
+      return send(reply, 200, renderOAuthRedirect({ ...vm, provider: m.provider, authorizationUrl: m.authorizationUrl, actions: { ...sessionActions, back: '/connect' } }), csp);
+    },
+    error(request, reply, m: ErrorInfo & { session?: ConnectSession; client?: ClientRecord }) {
       if (wantsJson(request)) return reply.code(m.status).send({ error: m.error, message: m.message });
-      return sendHtml(reply, m.status, doc('Something went wrong', `<h1>Something went wrong</h1><p role="alert">${esc(m.message)}</p>`), newNonce());
+      const { vm, csp } = page(request, m.client, m.session, m.lng);
+      const kind: ErrorKind = m.kind ?? STATUS_KIND[m.status] ?? (m.status >= 500 ? 'server_error' : 'invalid_request');
+      const html = renderError({
+        ...vm,
+        kind,
+        reference: request.id,
+        ...(m.retryUrl ? { retryUrl: m.retryUrl } : {}),
+        ...(m.session ? { actions: sessionActions } : {}),
+      });
+      return send(reply, m.status, html, csp);
     },
-    expired(_request: FastifyRequest, reply: FastifyReply, m: { session: ConnectSession; client?: ClientRecord; restartUrl: string }) {
-      return sendHtml(reply, 401, doc('Session expired', `<h1>This page has expired</h1><p><a href="${esc(m.restartUrl)}">Start again</a></p>`), newNonce());
+    expired(request, reply, m) {
+      const { vm, csp } = page(request, m.client, undefined, m.session.lng);
+      return send(reply, 401, renderSessionExpired({ ...vm, csrfToken: undefined, restartUrl: m.restartUrl }), csp);
     },
-    registerAssets(_app: FastifyInstance) {},
+    registerAssets(app: FastifyInstance) {
+      for (const asset of staticAssets()) {
+        app.get(asset.path, { schema: { hide: true } }, async (request, reply) => {
+          reply.header('Content-Type', asset.contentType).header('Cache-Control', asset.cacheControl).header('ETag', asset.etag);
+          if (request.headers['if-none-match'] === asset.etag) return reply.code(304).send();
+          return reply.send(asset.body);
+        });
+      }
+    },
   };
 }

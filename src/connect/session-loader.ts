@@ -1,7 +1,8 @@
 /** Reads the connect session from its cookie, or answers with the right page when there is none. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientsRepository } from '../storage/repositories/clients.repo.js';
-import { decodeSession, SESSION_COOKIE, type ConnectSession } from './connect-session.js';
+import { checkCsrf, decodeSession, SESSION_COOKIE, type ConnectSession } from './connect-session.js';
+import { FORM_FIELDS } from './views/view-models.js';
 import type { ConnectPages, ErrorInfo } from './connect-pages.js';
 
 /** The authorize URL that would start this session again (for the expired-session page). */
@@ -41,12 +42,25 @@ export class SessionLoader {
     }
     this.pages.error(request, reply, {
       status: 400,
+      kind: 'invalid_request',
       error: 'session_missing',
       message: result.kind === 'missing'
         ? 'This page needs an active connection request. Go back to the application and start again.'
         : 'This connection request could not be verified. Go back to the application and start again.',
     });
     return undefined;
+  }
+
+  /** For form posts: the live session and a valid CSRF token, or an explanatory page. */
+  async requirePosted(request: FastifyRequest, reply: FastifyReply): Promise<ConnectSession | undefined> {
+    const session = await this.require(request, reply);
+    if (!session) return undefined;
+    const body = request.body as Record<string, unknown> | undefined;
+    if (!checkCsrf(this.cookieKey, session.sid, body?.[FORM_FIELDS.csrf])) {
+      await this.showError(request, reply, session, { status: 403, kind: 'csrf', error: 'csrf', message: 'This form has expired or did not come from this page. Go back and try again.', retryUrl: '/connect' });
+      return undefined;
+    }
+    return session;
   }
 
   async showError(request: FastifyRequest, reply: FastifyReply, session: ConnectSession | undefined, info: ErrorInfo): Promise<FastifyReply> {

@@ -3,7 +3,6 @@
  * command that exchanges it, so a newcomer can finish the flow without writing an app.
  */
 import type { FastifyInstance } from 'fastify';
-import { newNonce, sendHtml } from '../connect/connect-pages.js';
 import { DEMO_CALLBACK_PATH } from './demo-client.js';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -21,6 +20,6 @@ export function registerDemoCallbackRoute(app: FastifyInstance, publicUrl: strin
   -d code=${esc(code)}</pre><p>state: <code>${esc(str('state') ?? '')}</code></p>`
       : `<h1>The flow ended without a code</h1><p>error: <code>${esc(error ?? 'none')}</code> ${esc(str('error_description') ?? '')}</p>`;
     const html = `<!doctype html><html lang="en" dir="ltr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Almanac demo callback</title></head><body><main>${body}</main></body></html>`;
-    return sendHtml(reply, 200, html, newNonce());
+    return reply.header('Content-Type', 'text/html; charset=utf-8').header('Content-Security-Policy', "default-src 'none'; base-uri 'none'; frame-ancestors 'none'").header('Cache-Control', 'no-store').header('Referrer-Policy', 'no-referrer').send(html);
   });
 }

@@ -115,4 +115,10 @@ export interface EventRef {
   eventId: string;
   /** Series id when eventId names an instance. */
   recurringEventId?: string;
+  /**
+   * The version the caller last saw (a CalDAV ETag, from `original.etag`). When set,
+   * the write fails with CONFLICT if the event changed since; when absent, adapters
+   * still guard their own read-modify-write.
+   */
+  etag?: string;
 }

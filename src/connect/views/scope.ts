@@ -1,0 +1,36 @@
+/** What a scope lets the application do, as message keys. */
+import type { MessageKey } from '../i18n/translator.js';
+import type { ConnectScope } from './view-models.js';
+
+export interface ScopeText {
+  name: MessageKey;
+  summary: MessageKey;
+  can: MessageKey[];
+  cannot: MessageKey[];
+}
+
+export const SCOPE_TEXT: Record<ConnectScope, ScopeText> = {
+  'free-busy': {
+    name: 'scope.freeBusy.name',
+    summary: 'scope.freeBusy.summary',
+    can: ['consent.can.seeBusy'],
+    cannot: ['consent.cannot.seeDetails', 'consent.cannot.seeCalendars', 'consent.cannot.editEvents'],
+  },
+  read: {
+    name: 'scope.read.name',
+    summary: 'scope.read.summary',
+    can: ['consent.can.seeCalendars', 'consent.can.seeEvents'],
+    cannot: ['consent.cannot.editEvents'],
+  },
+  'read-write': {
+    name: 'scope.readWrite.name',
+    summary: 'scope.readWrite.summary',
+    can: ['consent.can.seeCalendars', 'consent.can.seeEvents', 'consent.can.editEvents'],
+    cannot: [],
+  },
+};
+
+/** The scope's text, read-write (the API default) for an unknown value. */
+export function scopeText(scope: string): ScopeText {
+  return SCOPE_TEXT[scope as ConnectScope] ?? SCOPE_TEXT['read-write'];
+}

@@ -1,0 +1,248 @@
+/**
+ * The CalDAV adapter. Calendars are named by their absolute collection URL, events by
+ * UID (instances `${uid}::${recurrenceKey}`). Every write is conditional (If-Match /
+ * If-None-Match), and a calendar URL outside the account's calendar home is refused,
+ * so an API caller cannot point our credentials at another server.
+ */
+import type { CalendarEvent, EditMode, EventInput, EventPatch, EventRef, ProviderId } from '../../domain/calendar.js';
+import type { BasicCredentials, CalendarProvider, EventPage, EventQuery, ProviderContext } from '../types.js';
+import { ProviderError } from '../types.js';
+import type { WriteContext } from './apply-event-patch.js';
+import { buildEventObject } from './build-event-object.js';
+import { pruneUnusedTimezones, resourceNameFor, serializeCalendarObject, type CalendarObject } from './calendar-object.js';
+import { withTrailingSlash } from './caldav-discovery.js';
+import { createDavClient, type DavClient } from './dav-client.js';
+import { planDelete, planUpdate, type ResultRef, type WritePlan } from './edit-series.js';
+import { parseEventRef } from './event-id.js';
+import { fetchObject, findByUid, queryRange, type FetchedObject } from './event-resources.js';
+import { expandObject, hasOccurrenceIn, locateOccurrence } from './expand-series.js';
+import { styleOf } from './ics-time.js';
+import { calendarZone, listCalendarsInHome } from './list-calendars.js';
+import { mapCaldavError } from './map-caldav-error.js';
+import { comparePosition, decodePageToken, encodePageToken, type PagePosition } from './page-token.js';
+import { endOf, startOf, toCalendarEvent, type ReadContext } from './vevent-to-event.js';
+
+export interface DavProviderOptions {
+  id: Extract<ProviderId, 'caldav' | 'apple'>;
+  /** Finds the calendar home when the stored credentials do not carry it. */
+  discoverHome(fetch: typeof globalThis.fetch, credentials: BasicCredentials, signal?: AbortSignal): Promise<string>;
+}
+
+type Ctx = ProviderContext<BasicCredentials>;
+
+const MAX_PAGE = 1000;
+
+function hasFloatingTimes(obj: CalendarObject): boolean {
+  for (const vevent of [obj.master, ...obj.overrides]) {
+    const start = vevent && startOf(vevent);
+    if (start && styleOf(start).kind === 'floating') return true;
+  }
+  return false;
+}
+
+function isEmailLike(value: string): boolean {
+  return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value);
+}
+
+export function createDavProvider(options: DavProviderOptions): CalendarProvider<BasicCredentials> {
+  const { id } = options;
+  const homes = new WeakMap<BasicCredentials, Promise<string>>();
+
+  function clientFor(ctx: Ctx): DavClient {
+    const { username, password } = ctx.credentials;
+    return createDavClient({ fetch: ctx.fetch, username, password, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  }
+
+  async function homeUrl(ctx: Ctx): Promise<string> {
+    if (ctx.credentials.calendarHomeUrl) return withTrailingSlash(ctx.credentials.calendarHomeUrl);
+    let pending = homes.get(ctx.credentials);
+    if (!pending) {
+      pending = options.discoverHome(ctx.fetch, ctx.credentials, ctx.signal).then(withTrailingSlash);
+      homes.set(ctx.credentials, pending);
+      pending.catch(() => homes.delete(ctx.credentials));
+    }
+    return pending;
+  }
+
+  /** The collection URL for an API calendar id, only when it lies inside the account's home. */
+  async function calendarUrl(ctx: Ctx, calendarId: string): Promise<string> {
+    const unknown = new ProviderError('NOT_FOUND', 'Unknown calendar');
+    let url: URL;
+    try {
+      url = new URL(calendarId);
+    } catch {
+      throw unknown;
+    }
+    const home = new URL(await homeUrl(ctx));
+    if (url.origin !== home.origin || url.search || url.hash) throw unknown;
+    if (!url.pathname.endsWith('/')) url.pathname += '/';
+    if (!url.pathname.startsWith(home.pathname) || url.pathname === home.pathname) throw unknown;
+    if (url.pathname.split('/').some((segment) => segment === '..' || segment === '.')) throw unknown;
+    return url.toString();
+  }
+
+  async function guarded<T>(ctx: Ctx, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      throw mapCaldavError(err, ctx.signal);
+    }
+  }
+
+  /** Floating times are read in the calendar's zone; it is only asked for when needed. */
+  function floatingZoneResolver(client: DavClient, url: string): (objects: CalendarObject[]) => Promise<string | null> {
+    let zone: Promise<string | null> | undefined;
+    return async (objects) => {
+      if (!objects.some(hasFloatingTimes)) return null;
+      zone ??= calendarZone(client, url).catch(() => null);
+      return zone;
+    };
+  }
+
+  function readContext(calendarId: string, obj: CalendarObject, floatingZone: string | null): ReadContext {
+    return { provider: id, calendarId, href: obj.href, ...(obj.etag ? { etag: obj.etag } : {}), floatingZone };
+  }
+
+  function masterEvent(fetched: FetchedObject, calendarId: string, floatingZone: string | null): CalendarEvent | undefined {
+    const master = fetched.object.master;
+    const start = master && startOf(master);
+    if (!master || !start) return undefined;
+    return toCalendarEvent({ vevent: master, start, end: endOf(master, start) }, readContext(calendarId, fetched.object, floatingZone), {
+      withRecurrence: true,
+      ics: fetched.ics,
+    });
+  }
+
+  function resultEvent(fetched: FetchedObject, ref: ResultRef, calendarId: string, floatingZone: string | null): CalendarEvent {
+    if (ref.recurrenceKey) {
+      const occurrence = locateOccurrence(fetched.object, ref.recurrenceKey, floatingZone);
+      if (occurrence) return toCalendarEvent(occurrence, readContext(calendarId, fetched.object, floatingZone), { withRecurrence: false });
+    } else {
+      const event = masterEvent(fetched, calendarId, floatingZone);
+      if (event) return event;
+    }
+    throw new ProviderError('UNKNOWN', 'The server did not keep the event as written');
+  }
+
+  function writeContext(ctx: Ctx, floatingZone: string | null): Omit<WriteContext, 'vcalendar'> {
+    const username = ctx.credentials.username.trim();
+    return {
+      floatingZone,
+      now: new Date(),
+      ...(isEmailLike(username) ? { organizerEmail: username } : {}),
+    };
+  }
+
+  function serialize(plan: Extract<WritePlan, { vcalendar: unknown }>['vcalendar']): string {
+    pruneUnusedTimezones(plan);
+    return serializeCalendarObject(plan);
+  }
+
+  /** Stores a plan. A split writes the shortened series first; if the new one fails, the old one is restored. */
+  async function execute(client: DavClient, fetched: FetchedObject, plan: WritePlan, etag: string | undefined, calendar: string): Promise<string | undefined> {
+    const href = fetched.object.href;
+    const ifMatch = etag ?? '*';
+    if (plan.kind === 'delete') {
+      await client.delete(href, ifMatch);
+      return undefined;
+    }
+    const newEtag = await client.put(href, serialize(plan.vcalendar), { ifMatch });
+    if (plan.kind === 'replace') return href;
+    const created = new URL(resourceNameFor(plan.created.uid), calendar).toString();
+    try {
+      await client.put(created, serialize(plan.created.vcalendar), { ifNoneMatch: '*' });
+    } catch (err) {
+      const current = newEtag ?? (await client.get(href).then((o) => o.etag).catch(() => undefined));
+      if (current) await client.put(href, fetched.ics, { ifMatch: current }).catch(() => undefined);
+      throw err;
+    }
+    return created;
+  }
+
+  return {
+    id,
+
+    listCalendars: (ctx) => guarded(ctx, async () => listCalendarsInHome(clientFor(ctx), await homeUrl(ctx), id)),
+
+    listEvents: (ctx, q: EventQuery): Promise<EventPage> =>
+      guarded(ctx, async () => {
+        const after: PagePosition | undefined = q.pageToken ? decodePageToken(q.pageToken) : undefined;
+        const url = await calendarUrl(ctx, q.calendarId);
+        const client = clientFor(ctx);
+        const objects = await queryRange(client, url, { start: q.start, end: q.end }, ctx.log);
+        const floatingZone = await floatingZoneResolver(client, url)(objects.map((o) => o.object));
+        const expand = {
+          rangeStart: q.start.getTime(),
+          rangeEnd: q.end.getTime(),
+          floatingZone,
+          onTruncated: (uid: string) => ctx.log.warn({ calendarId: q.calendarId, uid }, 'recurrence expansion capped'),
+        };
+        const events: Array<{ position: PagePosition; event: CalendarEvent }> = [];
+        for (const fetched of objects) {
+          const read = readContext(q.calendarId, fetched.object, floatingZone);
+          if (!q.singleEvents && fetched.object.master) {
+            const event = hasOccurrenceIn(fetched.object, expand) ? masterEvent(fetched, q.calendarId, floatingZone) : undefined;
+            if (event) events.push({ position: { start: Date.parse(event.start), id: event.id }, event });
+            continue;
+          }
+          for (const occurrence of expandObject(fetched.object, expand)) {
+            const event = toCalendarEvent(occurrence, read, {
+              withRecurrence: false,
+              ...(occurrence.instance ? {} : { ics: fetched.ics }),
+            });
+            events.push({ position: { start: occurrence.startMs, id: event.id }, event });
+          }
+        }
+        events.sort((a, b) => comparePosition(a.position, b.position));
+        const remaining = after ? events.filter((e) => comparePosition(e.position, after) > 0) : events;
+        const size = Math.min(Math.max(1, Math.floor(q.pageSize) || 1), MAX_PAGE);
+        const page = remaining.slice(0, size);
+        const last = page[page.length - 1];
+        return {
+          events: page.map((e) => e.event),
+          ...(remaining.length > size && last ? { nextPageToken: encodePageToken(last.position) } : {}),
+        };
+      }),
+
+    createEvent: (ctx, input: EventInput) =>
+      guarded(ctx, async () => {
+        const url = await calendarUrl(ctx, input.calendarId);
+        const client = clientFor(ctx);
+        const { uid, vcalendar } = buildEventObject(input, writeContext(ctx, null));
+        const href = new URL(resourceNameFor(uid), url).toString();
+        await client.put(href, serialize(vcalendar), { ifNoneMatch: '*' });
+        // Servers may rewrite what they store (and then must not return a strong ETag): read it back.
+        const stored = await fetchObject(client, href);
+        const floatingZone = await floatingZoneResolver(client, url)([stored.object]);
+        const event = masterEvent(stored, input.calendarId, floatingZone);
+        if (!event) throw new ProviderError('UNKNOWN', 'The server did not keep the event as written');
+        return event;
+      }),
+
+    updateEvent: (ctx, ref: EventRef, patch: EventPatch, mode?: EditMode) =>
+      guarded(ctx, async () => {
+        const url = await calendarUrl(ctx, ref.calendarId);
+        const client = clientFor(ctx);
+        const { uid, recurrenceKey } = parseEventRef(ref);
+        const fetched = await findByUid(client, url, uid, ctx.log);
+        const floatingZone = await floatingZoneResolver(client, url)([fetched.object]);
+        // Planning mutates the parsed object; the stored text stays in `fetched.ics` for rollback.
+        const plan = planUpdate(fetched.object, recurrenceKey, patch, mode, { ...writeContext(ctx, floatingZone), vcalendar: fetched.object.vcalendar });
+        const written = await execute(client, fetched, plan, ref.etag ?? fetched.object.etag, url);
+        if (plan.kind === 'delete' || !written) throw new ProviderError('UNKNOWN', 'Unexpected delete while updating');
+        const stored = await fetchObject(client, written);
+        return resultEvent(stored, plan.result, ref.calendarId, floatingZone);
+      }),
+
+    deleteEvent: (ctx, ref: EventRef, mode?: EditMode) =>
+      guarded(ctx, async () => {
+        const url = await calendarUrl(ctx, ref.calendarId);
+        const client = clientFor(ctx);
+        const { uid, recurrenceKey } = parseEventRef(ref);
+        const fetched = await findByUid(client, url, uid, ctx.log);
+        const floatingZone = await floatingZoneResolver(client, url)([fetched.object]);
+        const plan = planDelete(fetched.object, recurrenceKey, mode, { ...writeContext(ctx, floatingZone), vcalendar: fetched.object.vcalendar });
+        await execute(client, fetched, plan, ref.etag ?? fetched.object.etag, url);
+      }),
+  };
+}
