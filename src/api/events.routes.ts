@@ -1,5 +1,7 @@
 /** GET /api/events, POST/PUT/DELETE /api/event (API.md), over every connected account. */
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { EventRef } from '../domain/calendar.js';
+import { ValidationError } from '../domain/errors.js';
 import { requireAuth, type Access } from '../http/bearer-guard.js';
 import { canReadDetails } from '../oauth/scopes.js';
 import type { AccountContexts } from './account-contexts.js';
@@ -17,6 +19,16 @@ export interface EventsDeps {
   directory: CalendarDirectory;
   contexts: AccountContexts;
   cursors: CursorCodec;
+}
+
+/**
+ * Almanac extra: `If-Match: <original.etag>` makes a write conditional on the version
+ * the application last read, so a concurrent change is a 409 instead of being overwritten.
+ */
+function withIfMatch(ref: EventRef, header: string | string[] | undefined): EventRef {
+  if (header === undefined) return ref;
+  if (Array.isArray(header) || header.length === 0 || header.length > 512 || header === '*') throw new ValidationError('If-Match must be one ETag from the event\'s original.etag');
+  return { ...ref, etag: header };
 }
 
 // The body parsers below validate by hand (every problem listed in `details`); the schemas document.
@@ -60,7 +72,8 @@ export function registerEventsRoutes(app: FastifyInstance, deps: EventsDeps): vo
 
   app.put('/api/event', { preHandler: deps.guard('write'), schema: eventSchemas.update, ...noValidation }, async (request) => {
     const auth = requireAuth(request);
-    const { provider, ref, patch, mode } = parseUpdateEventBody(request.body);
+    const { provider, ref: parsedRef, patch, mode } = parseUpdateEventBody(request.body);
+    const ref = withIfMatch(parsedRef, request.headers['if-match']);
     const handle = await deps.directory.resolve(auth.userId, provider, ref.calendarId, request.log);
     const event = await deps.contexts.run(handle, (ctx) => handle.entry.adapter.updateEvent(ctx, ref, patch, mode));
     return writeResponse(event);
@@ -68,7 +81,8 @@ export function registerEventsRoutes(app: FastifyInstance, deps: EventsDeps): vo
 
   app.delete('/api/event', { preHandler: deps.guard('write'), schema: eventSchemas.remove, ...noValidation }, async (request) => {
     const auth = requireAuth(request);
-    const { provider, ref, mode } = parseDeleteEventParams(request.query, request.body);
+    const { provider, ref: parsedRef, mode } = parseDeleteEventParams(request.query, request.body);
+    const ref = withIfMatch(parsedRef, request.headers['if-match']);
     const handle = await deps.directory.resolve(auth.userId, provider, ref.calendarId, request.log);
     await deps.contexts.run(handle, (ctx) => handle.entry.adapter.deleteEvent(ctx, ref, mode));
     return deleteResponse();
