@@ -18,7 +18,7 @@ function send(reply: FastifyReply, status: number, body: string, csp: string): F
     .header('Content-Type', 'text/html; charset=utf-8')
     .header('Content-Security-Policy', csp)
     .header('Cache-Control', 'no-store')
-    .header('Referrer-Policy', 'no-referrer')
+    .header('Referrer-Policy', 'same-origin')
     .header('X-Frame-Options', 'DENY')
     .send(body);
 }

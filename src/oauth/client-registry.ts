@@ -5,6 +5,18 @@
 import { ValidationError, NotFoundError } from '../domain/errors.js';
 import { hashSecret, randomToken } from '../crypto/secret-hash.js';
 import type { ClientChanges, ClientRecord, ClientsRepository } from '../storage/repositories/clients.repo.js';
+import { validateBranding } from '../connect/branding/branding.js';
+
+/** Branding is validated strictly when it is set, so the pages never meet a bad value. */
+function checkedBranding(input: Record<string, unknown>): Record<string, unknown> {
+  const result = validateBranding(input);
+  if (!result.ok) {
+    throw new ValidationError(`Invalid branding: ${result.errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, result.errors);
+  }
+  // Store only what was given (defaults stay implicit), in its validated form.
+  const given = new Set(Object.keys(input).filter((k) => input[k] !== undefined && input[k] !== null && input[k] !== ''));
+  return Object.fromEntries(Object.entries(result.branding).filter(([k]) => given.has(k)));
+}
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -82,7 +94,7 @@ export class ClientRegistry {
       secretHash: await hashSecret(clientSecret),
       redirectUris,
       webhookUrl: input.webhookUrl !== undefined ? validateWebhookUrl(input.webhookUrl) : null,
-      branding: input.branding ?? {},
+      branding: checkedBranding(input.branding ?? {}),
     });
     return { client, clientSecret };
   }
@@ -110,7 +122,7 @@ export class ClientRegistry {
       changes.redirectUris = [...new Set(input.redirectUris.map(validateRedirectUri))];
     }
     if (input.webhookUrl !== undefined) changes.webhookUrl = input.webhookUrl === null ? null : validateWebhookUrl(input.webhookUrl);
-    if (input.branding !== undefined) changes.branding = input.branding;
+    if (input.branding !== undefined) changes.branding = checkedBranding(input.branding);
     const updated = await this.repo.update(clientId, changes);
     if (!updated) throw new NotFoundError(`No client with id ${clientId}`);
     return updated;

@@ -4,7 +4,7 @@
  * adapters, so tests can check what really landed on the server.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -134,8 +134,10 @@ export async function startRadicale(options: { users: Record<string, string> }):
   }
   if (!started) throw lastError;
   const { child, port, dir } = started;
+  // A run that ends without stop() (a failing before hook, a cancelled file) leaves nothing behind.
   const killOnExit = (): void => {
     child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', killOnExit);
   const base = `http://127.0.0.1:${port}/`;

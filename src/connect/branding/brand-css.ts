@@ -8,7 +8,7 @@
  * (light theme) or lightened (dark theme) to 4.5:1 against the surfaces, and a button
  * border reaches 3:1 so a pale (or, in dark mode, a dark) button still shows its edge.
  */
-import { ensureContrast, mix, parseHexColor, readableTextOn, toHex } from './color.js';
+import { contrastRatio, ensureContrast, mix, parseHexColor, readableTextOn, toHex } from './color.js';
 import type { Branding } from './branding.js';
 
 /** Surface colours of connect.css (keep in sync: `--surface` and `--page` per theme). */
@@ -30,12 +30,18 @@ export function brandPalette(primary: string, theme: 'light' | 'dark'): BrandPal
   if (!rgb) return undefined;
   const surfaces = [SURFACES[theme].card, SURFACES[theme].page];
   const onAccent = readableTextOn(rgb);
-  // Hover moves away from the text colour, so the text stays at least as readable.
-  const accentHover = toHex(mix(rgb, onAccent === '#ffffff' ? '#000000' : '#ffffff', 0.14));
+  // Hover moves away from the text colour, so the text stays at least as readable;
+  // on a near-black (or near-white) brand that would be invisible, so it moves the
+  // other way as long as the text keeps 4.5:1.
+  let accentHover = mix(rgb, onAccent === '#ffffff' ? '#000000' : '#ffffff', 0.14);
+  if (contrastRatio(accentHover, rgb) < 1.15) {
+    const toward = mix(rgb, onAccent, 0.14);
+    if (contrastRatio(toward, onAccent) >= 4.5) accentHover = toward;
+  }
   return {
     accent: toHex(rgb),
     onAccent,
-    accentHover,
+    accentHover: toHex(accentHover),
     accentBorder: ensureContrast(rgb, surfaces, 3),
     link: ensureContrast(rgb, surfaces, 4.5),
   };

@@ -33,7 +33,6 @@ export interface BrandingIssue {
 export type BrandingValidation = { ok: true; branding: Branding } | { ok: false; errors: BrandingIssue[] };
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 function isLocalHost(hostname: string): boolean {

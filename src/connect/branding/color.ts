@@ -61,11 +61,14 @@ export const BLACK = '#000000';
 export const WHITE = '#ffffff';
 
 /**
- * Black or white, whichever contrasts more with `background`. The worse of the two
- * choices is never below 4.58:1, so text on any brand colour meets WCAG AA.
+ * Text colour for a `background`, by WCAG contrast ratio: white when white reaches
+ * AA (4.5:1), otherwise black. On mid tones both pass and WCAG 2 slightly favours
+ * black, yet white reads better there (the formula overrates dark text on saturated
+ * colours), so white wins whenever it is compliant. When white fails, black is
+ * always at least 4.58:1, so text on any brand colour meets AA.
  */
 export function readableTextOn(background: Rgb | string): '#000000' | '#ffffff' {
-  return contrastRatio(background, BLACK) >= contrastRatio(background, WHITE) ? BLACK : WHITE;
+  return contrastRatio(background, WHITE) >= 4.5 ? WHITE : BLACK;
 }
 
 /** `weight` of `b` mixed into `a` (0 = a, 1 = b), in sRGB. */

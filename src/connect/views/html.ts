@@ -46,7 +46,6 @@ export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): Saf
  */
 export function safeUrl(url: string | undefined): string {
   if (url === undefined) return '#';
-  // eslint-disable-next-line no-control-regex
   const trimmed = url.replace(/[\u0000-\u0020\u007f]/g, '');
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(trimmed);
   if (!scheme) return url.trim().length > 0 ? url.trim() : '#';

@@ -9,7 +9,7 @@ import type { SafeHtml } from './html.js';
 import { icons, providerMark } from './icons.js';
 import { appMsg, postButton, renderDocument } from './layout.js';
 import { providerDescription, providerName } from './providers.js';
-import { scopeText } from './scope.js';
+import { scopeChip } from './scope.js';
 import type { ConnectedAccountView, HubViewModel } from './view-models.js';
 import { FORM_FIELDS } from './view-models.js';
 
@@ -60,7 +60,6 @@ ${attention ? html`<p class="account-message">${t(locale, attention === 'reauth'
 
 export function renderProviderSelection(vm: HubViewModel): string {
   const { locale } = vm;
-  const scope = scopeText(vm.scope);
   const hasAccounts = vm.accounts.length > 0;
   const notice = vm.notice
     ? html`<div class="notice notice--success" role="status">${icons.check()}<p>${msg(
@@ -91,10 +90,7 @@ export function renderProviderSelection(vm: HubViewModel): string {
 
   const body = html`<h1 class="title">${t(locale, 'hub.title')}</h1>
 <p class="lead">${t(locale, 'hub.intro')}</p>
-<p class="scope-chip">${icons.lock()}<span>${msg(locale, 'hub.requestedAccess', { access: html`<strong>${t(locale, scope.name)}</strong>` })}<span class="scope-summary"> (${t(
-    locale,
-    scope.summary,
-  )})</span></span></p>
+${scopeChip(vm)}
 ${notice}
 ${accounts}
 <section class="section" aria-labelledby="providers-heading">

@@ -7,7 +7,7 @@ import type { SafeHtml } from './html.js';
 import { icons, providerMark } from './icons.js';
 import { appMsg, postButton, renderDocument } from './layout.js';
 import { providerName } from './providers.js';
-import { scopeText } from './scope.js';
+import { scopeChip, scopeText } from './scope.js';
 import type { ConsentViewModel, ErrorKind, ErrorViewModel, OAuthRedirectViewModel, SessionExpiredViewModel } from './view-models.js';
 
 export function renderOAuthRedirect(vm: OAuthRedirectViewModel): string {
@@ -34,7 +34,7 @@ export function renderConsent(vm: ConsentViewModel): string {
   const scope = scopeText(vm.scope);
   const accounts = vm.accounts ?? [];
   const body = html`<h1 class="title">${t(locale, 'consent.title')}</h1>
-<p class="scope-chip">${icons.lock()}<span><strong>${t(locale, scope.name)}</strong></span></p>
+${scopeChip(vm)}
 <section class="section" aria-labelledby="can-heading">
 <h2 class="section-title" id="can-heading">${appMsg(vm, 'consent.canHeading', 'consent.canHeadingGeneric')}</h2>
 ${checklist(scope.can, 'can', vm)}

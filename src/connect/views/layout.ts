@@ -18,7 +18,6 @@ const MAX_APP_NAME = 80;
 
 /** The display name as shown: whitespace collapsed, at most 80 characters; undefined when blank. */
 export function cleanAppName(name: string | undefined): string | undefined {
-  // eslint-disable-next-line no-control-regex
   const clean = name?.replace(/[\u0000-\u001f\u007f]/g, '').replace(/\s+/g, ' ').trim();
   if (!clean) return undefined;
   return clean.length > MAX_APP_NAME ? `${clean.slice(0, MAX_APP_NAME - 1)}…` : clean;

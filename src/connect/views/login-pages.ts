@@ -119,7 +119,7 @@ ${field({
   type: 'password',
   autocomplete: 'current-password',
   ltr: true,
-  hint: t(locale, 'icloud.appPasswordHint'),
+  hint: msg(locale, 'icloud.appPasswordHint', { example: html`<span class="nowrap" dir="ltr">abcd-efgh-ijkl-mnop</span>` }),
   error: inlineError(locale, errors, 'app-password'),
   invalid: isInvalid(errors, 'app-password'),
 })}`;

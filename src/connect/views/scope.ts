@@ -1,5 +1,9 @@
 /** What a scope lets the application do, as message keys. */
-import type { MessageKey } from '../i18n/translator.js';
+import { t } from '../i18n/translator.js';
+import type { Locale, MessageKey } from '../i18n/translator.js';
+import { html, msg } from './html.js';
+import type { SafeHtml } from './html.js';
+import { icons } from './icons.js';
 import type { ConnectScope } from './view-models.js';
 
 export interface ScopeText {
@@ -33,4 +37,12 @@ export const SCOPE_TEXT: Record<ConnectScope, ScopeText> = {
 /** The scope's text, read-write (the API default) for an unknown value. */
 export function scopeText(scope: string): ScopeText {
   return SCOPE_TEXT[scope as ConnectScope] ?? SCOPE_TEXT['read-write'];
+}
+
+/** "Requested access: Read and write" with the one-line summary under it. */
+export function scopeChip(vm: { locale: Locale; scope: string }): SafeHtml {
+  const scope = scopeText(vm.scope);
+  return html`<div class="scope-chip">${icons.lock()}<p><span class="scope-name">${msg(vm.locale, 'hub.requestedAccess', {
+    access: html`<strong>${t(vm.locale, scope.name)}</strong>`,
+  })}</span><span class="scope-summary">${t(vm.locale, scope.summary)}</span></p></div>`;
 }

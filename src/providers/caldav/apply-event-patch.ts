@@ -193,8 +193,9 @@ export function touch(vevent: ICAL.Component, now: Date): void {
   const stamp = timeAt(now.getTime(), { kind: 'utc' }, null);
   vevent.updatePropertyWithValue('dtstamp', stamp);
   vevent.updatePropertyWithValue('last-modified', stamp.clone());
-  const sequence = Number(vevent.getFirstPropertyValue('sequence') ?? -1);
-  vevent.updatePropertyWithValue('sequence', Number.isFinite(sequence) ? sequence + 1 : 0);
+  // An absent SEQUENCE is 0 (RFC 5545 §3.8.7.4); new objects reset it to 0 afterwards.
+  const sequence = Number(vevent.getFirstPropertyValue('sequence') ?? 0);
+  vevent.updatePropertyWithValue('sequence', Number.isFinite(sequence) ? sequence + 1 : 1);
 }
 
 /** The instant a VEVENT starts, for callers comparing before and after a patch. */

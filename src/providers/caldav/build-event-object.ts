@@ -16,5 +16,6 @@ export function buildEventObject(input: EventInput, ctx: Omit<WriteContext, 'vca
   const { calendarId: _calendarId, recurrence, ...fields } = input;
   applyEventPatch(vevent, fields, { ...ctx, vcalendar });
   applyRecurrence(vevent, recurrence);
+  vevent.updatePropertyWithValue('sequence', 0);
   return { uid, vcalendar };
 }

@@ -5,7 +5,7 @@
  */
 import { BlockedAddressError, RefusedUrlError, TooManyRedirectsError } from '../../http/guarded-fetch.js';
 import { basicAuthorization, type DavCredentials } from './dav-client.js';
-import { DavXmlError, hrefsIn, parseMultistatus, prop, propfindBody, propKey, type DavResponse } from './dav-xml.js';
+import { canonicalUrl, DavXmlError, hrefsIn, parseMultistatus, prop, propfindBody, propKey, type DavResponse } from './dav-xml.js';
 
 export type CaldavConnectReason = 'auth' | 'unreachable' | 'not_caldav' | 'blocked';
 
@@ -196,7 +196,7 @@ export async function discoverDavAccount(fetch: typeof globalThis.fetch, plan: D
 export function withTrailingSlash(url: string): string {
   const u = new URL(url);
   if (!u.pathname.endsWith('/')) u.pathname += '/';
-  return u.toString();
+  return canonicalUrl(u);
 }
 
 /**

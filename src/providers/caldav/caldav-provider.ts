@@ -9,12 +9,14 @@ import type { BasicCredentials, CalendarProvider, EventPage, EventQuery, Provide
 import { ProviderError } from '../types.js';
 import type { WriteContext } from './apply-event-patch.js';
 import { buildEventObject } from './build-event-object.js';
-import { pruneUnusedTimezones, resourceNameFor, serializeCalendarObject, type CalendarObject } from './calendar-object.js';
+import { resourceNameFor, type CalendarObject } from './calendar-object.js';
 import { withTrailingSlash } from './caldav-discovery.js';
 import { createDavClient, type DavClient } from './dav-client.js';
-import { planDelete, planUpdate, type ResultRef, type WritePlan } from './edit-series.js';
+import { canonicalUrl, isWithin } from './dav-xml.js';
+import { planDelete, planUpdate, type ResultRef } from './edit-series.js';
 import { parseEventRef } from './event-id.js';
 import { fetchObject, findByUid, queryRange, type FetchedObject } from './event-resources.js';
+import { serializeForStore, storeWritePlan } from './store-write-plan.js';
 import { expandObject, hasOccurrenceIn, locateOccurrence } from './expand-series.js';
 import { styleOf } from './ics-time.js';
 import { calendarZone, listCalendarsInHome } from './list-calendars.js';
@@ -69,15 +71,15 @@ export function createDavProvider(options: DavProviderOptions): CalendarProvider
     const unknown = new ProviderError('NOT_FOUND', 'Unknown calendar');
     let url: URL;
     try {
-      url = new URL(calendarId);
+      url = new URL(canonicalUrl(calendarId));
     } catch {
       throw unknown;
     }
-    const home = new URL(await homeUrl(ctx));
-    if (url.origin !== home.origin || url.search || url.hash) throw unknown;
+    const home = await homeUrl(ctx);
+    if (url.search || url.hash) throw unknown;
     if (!url.pathname.endsWith('/')) url.pathname += '/';
-    if (!url.pathname.startsWith(home.pathname) || url.pathname === home.pathname) throw unknown;
-    if (url.pathname.split('/').some((segment) => segment === '..' || segment === '.')) throw unknown;
+    // URL parsing has already resolved any `..`, so the prefix test cannot be walked around.
+    if (!isWithin(home, url.toString()) || url.toString() === home) throw unknown;
     return url.toString();
   }
 
@@ -133,32 +135,6 @@ export function createDavProvider(options: DavProviderOptions): CalendarProvider
     };
   }
 
-  function serialize(plan: Extract<WritePlan, { vcalendar: unknown }>['vcalendar']): string {
-    pruneUnusedTimezones(plan);
-    return serializeCalendarObject(plan);
-  }
-
-  /** Stores a plan. A split writes the shortened series first; if the new one fails, the old one is restored. */
-  async function execute(client: DavClient, fetched: FetchedObject, plan: WritePlan, etag: string | undefined, calendar: string): Promise<string | undefined> {
-    const href = fetched.object.href;
-    const ifMatch = etag ?? '*';
-    if (plan.kind === 'delete') {
-      await client.delete(href, ifMatch);
-      return undefined;
-    }
-    const newEtag = await client.put(href, serialize(plan.vcalendar), { ifMatch });
-    if (plan.kind === 'replace') return href;
-    const created = new URL(resourceNameFor(plan.created.uid), calendar).toString();
-    try {
-      await client.put(created, serialize(plan.created.vcalendar), { ifNoneMatch: '*' });
-    } catch (err) {
-      const current = newEtag ?? (await client.get(href).then((o) => o.etag).catch(() => undefined));
-      if (current) await client.put(href, fetched.ics, { ifMatch: current }).catch(() => undefined);
-      throw err;
-    }
-    return created;
-  }
-
   return {
     id,
 
@@ -210,7 +186,7 @@ export function createDavProvider(options: DavProviderOptions): CalendarProvider
         const client = clientFor(ctx);
         const { uid, vcalendar } = buildEventObject(input, writeContext(ctx, null));
         const href = new URL(resourceNameFor(uid), url).toString();
-        await client.put(href, serialize(vcalendar), { ifNoneMatch: '*' });
+        await client.put(href, serializeForStore(vcalendar), { ifNoneMatch: '*' });
         // Servers may rewrite what they store (and then must not return a strong ETag): read it back.
         const stored = await fetchObject(client, href);
         const floatingZone = await floatingZoneResolver(client, url)([stored.object]);
@@ -228,7 +204,7 @@ export function createDavProvider(options: DavProviderOptions): CalendarProvider
         const floatingZone = await floatingZoneResolver(client, url)([fetched.object]);
         // Planning mutates the parsed object; the stored text stays in `fetched.ics` for rollback.
         const plan = planUpdate(fetched.object, recurrenceKey, patch, mode, { ...writeContext(ctx, floatingZone), vcalendar: fetched.object.vcalendar });
-        const written = await execute(client, fetched, plan, ref.etag ?? fetched.object.etag, url);
+        const written = await storeWritePlan(client, fetched, plan, ref.etag ?? fetched.object.etag, url);
         if (plan.kind === 'delete' || !written) throw new ProviderError('UNKNOWN', 'Unexpected delete while updating');
         const stored = await fetchObject(client, written);
         return resultEvent(stored, plan.result, ref.calendarId, floatingZone);
@@ -242,7 +218,7 @@ export function createDavProvider(options: DavProviderOptions): CalendarProvider
         const fetched = await findByUid(client, url, uid, ctx.log);
         const floatingZone = await floatingZoneResolver(client, url)([fetched.object]);
         const plan = planDelete(fetched.object, recurrenceKey, mode, { ...writeContext(ctx, floatingZone), vcalendar: fetched.object.vcalendar });
-        await execute(client, fetched, plan, ref.etag ?? fetched.object.etag, url);
+        await storeWritePlan(client, fetched, plan, ref.etag ?? fetched.object.etag, url);
       }),
   };
 }

@@ -116,6 +116,37 @@ export function mkcalendarBody(options: MkcalendarOptions): string {
   return `<?xml version="1.0" encoding="utf-8"?><c:mkcalendar ${XMLNS_DECLARATIONS}><d:set><d:prop>${props.join('')}</d:prop></d:set></c:mkcalendar>`;
 }
 
+/**
+ * One spelling per URL, so ids compare equal however a server or a caller encoded
+ * them (`/mail%40example.com/` and `/mail@example.com/` are the same collection).
+ */
+export function canonicalUrl(input: string | URL): string {
+  const url = new URL(input);
+  url.pathname = url.pathname
+    .split('/')
+    .map((segment) => {
+      let decoded = segment;
+      try {
+        decoded = decodeURIComponent(segment);
+      } catch {
+        return segment;
+      }
+      return encodeURIComponent(decoded).replace(/%(40|3A|21|24|26|27|28|29|2A|2B|2C|3B|3D)/gi, (_, hex: string) =>
+        String.fromCharCode(parseInt(hex, 16)),
+      );
+    })
+    .join('/');
+  return url.toString();
+}
+
+/** Whether `url` is `collection` itself or lies below it, on the same origin. */
+export function isWithin(collection: string, url: string): boolean {
+  const parent = new URL(canonicalUrl(collection));
+  const child = new URL(canonicalUrl(url));
+  const prefix = parent.pathname.endsWith('/') ? parent.pathname : `${parent.pathname}/`;
+  return child.origin === parent.origin && (child.pathname === parent.pathname || child.pathname.startsWith(prefix));
+}
+
 export interface DavResponse {
   /** Absolute URL of the resource (resolved against the request URL). */
   href: string;
@@ -184,7 +215,7 @@ export function parseMultistatus(xml: string, base: string): DavResponse[] {
     if (!href) continue;
     let absolute: string;
     try {
-      absolute = new URL(href, base).toString();
+      absolute = canonicalUrl(new URL(href, base));
     } catch {
       throw new DavXmlError('The server returned an unusable href');
     }
@@ -210,7 +241,7 @@ export function hrefsIn(el: Element | undefined, base: string): string[] {
     const text = textOf(h)?.trim();
     if (!text) continue;
     try {
-      out.push(new URL(text, base).toString());
+      out.push(canonicalUrl(new URL(text, base)));
     } catch {
       // An unusable href is skipped like a missing one.
     }

@@ -3,7 +3,7 @@ import type { Logger } from '../types.js';
 import { ProviderError } from '../types.js';
 import { isPathSafeUid, parseCalendarObject, type CalendarObject } from './calendar-object.js';
 import { DavHttpError, type DavClient } from './dav-client.js';
-import { calendarQueryBody, prop, propKey, textOf, uidQueryBody, type DavResponse } from './dav-xml.js';
+import { calendarQueryBody, isWithin, prop, propKey, textOf, uidQueryBody, type DavResponse } from './dav-xml.js';
 
 export interface FetchedObject {
   object: CalendarObject;
@@ -11,9 +11,14 @@ export interface FetchedObject {
   ics: string;
 }
 
-function fromResponse(response: DavResponse, log: Logger): FetchedObject | null {
+function fromResponse(response: DavResponse, calendarUrl: string, log: Logger): FetchedObject | null {
   const data = textOf(response.props.get(propKey(prop.calendarData)));
   if (!data) return null;
+  // Writes go to these hrefs with the account's credentials: never outside the calendar.
+  if (!isWithin(calendarUrl, response.href)) {
+    log.warn({ calendarUrl }, 'ignoring a calendar object outside its calendar');
+    return null;
+  }
   const etag = textOf(response.props.get(propKey(prop.getetag)))?.trim();
   try {
     return { object: parseCalendarObject(data, response.href, etag), ics: data };
@@ -26,12 +31,12 @@ function fromResponse(response: DavResponse, log: Logger): FetchedObject | null 
 
 export async function queryRange(client: DavClient, calendarUrl: string, range: { start: Date; end: Date }, log: Logger): Promise<FetchedObject[]> {
   const responses = await client.report(calendarUrl, calendarQueryBody(range), 1);
-  return responses.map((r) => fromResponse(r, log)).filter((o): o is FetchedObject => o !== null);
+  return responses.map((r) => fromResponse(r, calendarUrl, log)).filter((o): o is FetchedObject => o !== null);
 }
 
 export async function fetchObject(client: DavClient, href: string): Promise<FetchedObject> {
-  const { body, etag, url } = await client.get(href);
-  return { object: parseCalendarObject(body, url || href, etag), ics: body };
+  const { body, etag } = await client.get(href);
+  return { object: parseCalendarObject(body, href, etag), ics: body };
 }
 
 /** Where we would have stored `uid`; undefined when the UID is not safe in a path. */
@@ -57,7 +62,7 @@ export async function findByUid(client: DavClient, calendarUrl: string, uid: str
   }
   const responses = await client.report(calendarUrl, uidQueryBody(uid), 1);
   for (const response of responses) {
-    const fetched = fromResponse(response, log);
+    const fetched = fromResponse(response, calendarUrl, log);
     if (fetched?.object.uid === uid) return fetched;
   }
   throw new ProviderError('NOT_FOUND', 'The event does not exist');

@@ -124,8 +124,47 @@ function occurrenceAt(series: SeriesContext, rid: ICAL.Time, key: string): Expan
  * Recurrence ids of a series in order, with EXDATEs removed and duplicates (an RDATE
  * equal to a rule date) dropped. Stops after `max` iterations.
  */
-function* recurrenceIds(series: SeriesContext, max: number, truncated: { value: boolean }): Generator<[ICAL.Time, string]> {
-  const expansion = new ICAL.RecurExpansion({ component: series.master, dtstart: series.masterStart });
+const PLAIN_WEEKDAY = /^(MO|TU|WE|TH|FR|SA|SU)$/;
+const WEEKDAY_OF = ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'];
+
+/** Whole days after which a rule repeats exactly, for rules where skipping ahead is safe; else null. */
+function repeatPeriodDays(master: ICAL.Component, start: ICAL.Time): number | null {
+  const rules = master.getAllProperties('rrule');
+  const recur = rules.length === 1 ? rules[0]!.getFirstValue() : null;
+  // COUNT has to be counted from DTSTART, so no skipping.
+  if (!(recur instanceof ICAL.Recur) || recur.count) return null;
+  const parts = Object.keys(recur.parts);
+  const byDay = (recur.getComponent('BYDAY') as string[]).map(String);
+  if (parts.some((p) => p !== 'BYDAY') || !byDay.every((d) => PLAIN_WEEKDAY.test(d))) return null;
+  // DTSTART is always an occurrence; a DTSTART outside BYDAY would be repeated by a skip.
+  if (byDay.length && !byDay.includes(WEEKDAY_OF[start.dayOfWeek() - 1]!)) return null;
+  const interval = recur.interval || 1;
+  if (recur.freq === 'DAILY') return byDay.length ? (interval === 1 ? 7 : null) : interval;
+  if (recur.freq === 'WEEKLY') return 7 * interval;
+  return null;
+}
+
+/**
+ * A later start for iterating that yields the same occurrences from `fromMs` on: for
+ * DAILY/WEEKLY rules without COUNT the pattern repeats every period, so whole periods
+ * can be skipped. A daily series started years ago then costs days, not years.
+ */
+function iterationStart(series: SeriesContext, fromMs: number): ICAL.Time {
+  const start = series.masterStart;
+  const period = repeatPeriodDays(series.master, start);
+  if (!period) return start;
+  const startMs = instantOf(start, series.floatingZone);
+  // Margin for the event's own length and for zone offsets and DST.
+  const spareDays = Math.floor((fromMs - startMs) / 86_400_000) - series.durationDays - 2;
+  const periods = Math.floor(spareDays / period) - 1;
+  if (periods < 1) return start;
+  const skipped = start.clone();
+  skipped.adjust(periods * period, 0, 0, 0);
+  return skipped;
+}
+
+function* recurrenceIds(series: SeriesContext, from: ICAL.Time, max: number, truncated: { value: boolean }): Generator<[ICAL.Time, string]> {
+  const expansion = new ICAL.RecurExpansion({ component: series.master, dtstart: from });
   const seen = new Set<string>();
   for (let n = 0; ; n++) {
     if (n >= max) {
@@ -187,8 +226,10 @@ export function* expandObject(obj: CalendarObject, options: ExpandOptions): Gene
 
   const truncated = { value: false };
   const seen = new Set<string>();
+  const from = iterationStart(series, rangeStart);
+  const checkedFrom = from === series.masterStart ? Number.NEGATIVE_INFINITY : instantOf(from, floatingZone);
   let stoppedAt = Number.POSITIVE_INFINITY;
-  for (const [rid, key] of recurrenceIds(series, options.maxIterations ?? MAX_ITERATIONS, truncated)) {
+  for (const [rid, key] of recurrenceIds(series, from, options.maxIterations ?? MAX_ITERATIONS, truncated)) {
     const ridMs = instantOf(rid, floatingZone);
     if (ridMs >= rangeEnd) {
       stoppedAt = ridMs;
@@ -203,10 +244,13 @@ export function* expandObject(obj: CalendarObject, options: ExpandOptions): Gene
     options.onTruncated?.(obj.uid);
     stoppedAt = Math.min(stoppedAt, rangeStart);
   }
-  // Overrides beyond where iteration stopped may have been moved into the range.
+  // Overrides outside the stretch iterated (skipped ahead of, or beyond where iteration
+  // stopped) may have been moved into the range.
   for (const [key, override] of series.overrides) {
     const rid = recurrenceIdOf(override);
-    if (!rid || seen.has(key) || series.excluded.keys.has(key) || instantOf(rid, floatingZone) < stoppedAt) continue;
+    if (!rid || seen.has(key) || series.excluded.keys.has(key)) continue;
+    const ridMs = instantOf(rid, floatingZone);
+    if (ridMs >= checkedFrom && ridMs < stoppedAt) continue;
     if (isCancelled(override)) continue;
     const occurrence = occurrenceAt(series, rid, key);
     if (overlaps(occurrence)) yield occurrence;
@@ -216,6 +260,13 @@ export function* expandObject(obj: CalendarObject, options: ExpandOptions): Gene
 /** Whether a series (or single) has anything in the range: the test for listing masters. */
 export function hasOccurrenceIn(obj: CalendarObject, options: ExpandOptions): boolean {
   return !expandObject(obj, options).next().done;
+}
+
+/** Roughly when a recurrence key happened (floating keys read as UTC: the skip keeps a margin). */
+function keyInstant(key: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2}))?/.exec(key);
+  if (!m) return Number.NEGATIVE_INFINITY;
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0));
 }
 
 /**
@@ -238,7 +289,8 @@ export function locateOccurrence(obj: CalendarObject, key: string, floatingZone:
   }
   if (!isRecurring(series.master)) return undefined;
   const truncated = { value: false };
-  for (const [rid, candidate] of recurrenceIds(series, MAX_ITERATIONS, truncated)) {
+  const from = iterationStart(series, keyInstant(key));
+  for (const [rid, candidate] of recurrenceIds(series, from, MAX_ITERATIONS, truncated)) {
     if (candidate === key) return occurrenceAt(series, rid, key);
     // Keys of one series share a format, so text order is time order.
     if (candidate.length === key.length && candidate > key) break;

@@ -2,7 +2,7 @@
 import ICAL from 'ical.js';
 import type { Calendar, ProviderId } from '../../domain/calendar.js';
 import type { DavClient } from './dav-client.js';
-import { componentNames, hasChild, NS, prop, propKey, textOf, type DavResponse } from './dav-xml.js';
+import { componentNames, hasChild, isWithin, NS, prop, propKey, textOf, type DavResponse } from './dav-xml.js';
 import { normalizeColor } from './normalize-color.js';
 import { resolveIanaZone } from './zone-clock.js';
 
@@ -84,7 +84,8 @@ export async function listCalendarsInHome(client: DavClient, homeUrl: string, pr
   const responses = await client.propfind(homeUrl, CALENDAR_PROPS, 1);
   const home = new URL(homeUrl).pathname.replace(/\/+$/, '');
   return responses
-    .filter((r) => new URL(r.href).pathname.replace(/\/+$/, '') !== home)
+    // Only collections below the home: the adapter refuses calendar ids anywhere else.
+    .filter((r) => isWithin(homeUrl, r.href) && new URL(r.href).pathname.replace(/\/+$/, '') !== home)
     .map((r) => toCalendar(r, provider))
     .filter((c): c is Calendar => c !== null);
 }

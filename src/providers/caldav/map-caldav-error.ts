@@ -13,6 +13,13 @@ const WRITE_METHODS = new Set(['PUT', 'DELETE', 'MKCALENDAR']);
 function fromHttp(err: DavHttpError): ProviderError {
   const { status, method, conditions, retryAfterMs } = err;
   const options = { cause: err, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+  // RFC 4791 §5.3.2.1 preconditions say more than the status that carries them (often 403).
+  if (conditions.includes('no-uid-conflict')) {
+    return new ProviderError('CONFLICT', 'An event with this UID already exists in the calendar', options);
+  }
+  if (conditions.some((c) => /^(valid|supported|max|min)-/.test(c))) {
+    return new ProviderError('INVALID_INPUT', 'The CalDAV server refused the event data', options);
+  }
   if (status === 401) return new ProviderError('AUTH_REVOKED', 'The CalDAV server rejected the stored credentials', options);
   if (status === 403) {
     if (conditions.includes('need-privileges') || WRITE_METHODS.has(method)) {
@@ -24,12 +31,9 @@ function fromHttp(err: DavHttpError): ProviderError {
   if (status === 412) {
     return new ProviderError('CONFLICT', 'The event was changed or created by someone else in the meantime', options);
   }
-  if (status === 409) {
-    const why = conditions.includes('no-uid-conflict') ? 'An event with this UID already exists in the calendar' : 'The server reported a conflict';
-    return new ProviderError('CONFLICT', why, options);
-  }
+  if (status === 409) return new ProviderError('CONFLICT', 'The server reported a conflict', options);
   if (status === 429) return new ProviderError('RATE_LIMITED', 'The CalDAV server is rate limiting requests', options);
-  if (status === 400 || status === 415 || status === 422 || conditions.some((c) => c.startsWith('valid-') || c.startsWith('supported-'))) {
+  if (status === 400 || status === 415 || status === 422) {
     return new ProviderError('INVALID_INPUT', 'The CalDAV server refused the event data', options);
   }
   if (status === 507) return new ProviderError('UNKNOWN', 'The CalDAV server is out of storage', options);
