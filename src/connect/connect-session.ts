@@ -71,15 +71,3 @@ export function checkCsrf(key: Buffer, sid: string, presented: unknown): boolean
   const given = Buffer.from(presented);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
-
-/** Provider OAuth `state`: the session id plus a MAC, so a callback can only finish its own session. */
-export function providerState(key: Buffer, sid: string, provider: string): string {
-  return `${sid}.${createHmac('sha256', key).update(`state.${provider}.${sid}`).digest('base64url')}`;
-}
-
-export function checkProviderState(key: Buffer, sid: string, provider: string, presented: unknown): boolean {
-  if (typeof presented !== 'string') return false;
-  const expected = Buffer.from(providerState(key, sid, provider));
-  const given = Buffer.from(presented);
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
