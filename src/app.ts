@@ -34,6 +34,8 @@ import type { Services } from './services.js';
 import { createLoggerOptions } from './http/logger.js';
 import { registerDemoCallbackRoute } from './demo/demo-callback.route.js';
 import { registerCaldavConnectRoutes } from './connect/caldav-connect.routes.js';
+import { registerGoogleConnectRoutes } from './connect/google-connect.routes.js';
+import type { GoogleOAuthClient } from './providers/google/index.js';
 import { discoverCaldavAccount } from './providers/caldav/index.js';
 import { discoverAppleAccount } from './providers/apple/index.js';
 
@@ -45,6 +47,8 @@ export interface AppDeps {
   registry: ProviderRegistry;
   /** SSRF-guarded fetch for user-supplied servers (CalDAV discovery). */
   userServerFetch: typeof fetch;
+  /** Google's OAuth client, when Google is configured. */
+  google?: GoogleOAuthClient;
   pages: ConnectPages;
   /** Test hook: a pino destination for log assertions. */
   logStream?: NodeJS.WritableStream;
@@ -116,6 +120,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     discoverCaldav: (input) => discoverCaldavAccount(deps.userServerFetch, input),
     discoverApple: (input) => discoverAppleAccount(deps.userServerFetch, { ...input, serverUrl: config.icloudCaldavUrl }),
   });
+  if (deps.google) {
+    registerGoogleConnectRoutes(app, {
+      oauth: deps.google,
+      publicUrl: config.publicUrl,
+      cookieKey: keys.cookies,
+      sessions,
+      pages,
+      clients: services.clientsRepo,
+      accounts: services.accounts,
+      registry,
+      ipLimit,
+      maxAccountsPerUser: config.maxAccountsPerUser,
+    });
+  }
   if (config.demoClient) registerDemoCallbackRoute(app, config.publicUrl);
   const directory = new CalendarDirectory(services.accounts, contexts);
   registerCalendarsRoute(app, { guard, directory });

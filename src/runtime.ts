@@ -52,8 +52,8 @@ export async function createRuntime(config: Config, options: { logStream?: NodeJ
   const storage = await openStorageMigrated(config);
   const services = createServices(config, storage, keys);
   const rateLimitStore = createRateLimitStore(config);
-  const { registry, userServerFetch } = buildProviderRegistry(config);
-  const app = await buildApp({ config, keys, services, rateLimitStore, registry, userServerFetch, pages: createHtmlPages(keys.cookies), logStream: options.logStream });
+  const { registry, userServerFetch, google } = buildProviderRegistry(config);
+  const app = await buildApp({ config, keys, services, rateLimitStore, registry, userServerFetch, google, pages: createHtmlPages(keys.cookies), logStream: options.logStream });
   return {
     config,
     keys,

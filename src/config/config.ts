@@ -3,6 +3,7 @@
  * module that looks at process.env; everything else receives a Config.
  */
 import { resolve } from 'node:path';
+import { GOOGLE_DEFAULT_URLS } from '../providers/google/google-settings.js';
 
 export interface RateLimitSettings {
   /** Requests per window for one access token. */
@@ -22,6 +23,8 @@ export interface GoogleConfig {
   revokeUrl: string;
   userInfoUrl: string;
   apiRoot: string;
+  /** How long to keep retrying Google's rate limits and server errors before answering 429/502 (ms). */
+  retryMaxElapsedMs: number;
 }
 
 export interface Config {
@@ -91,13 +94,6 @@ function url(env: Env, name: string, fallback: string | undefined, protocols: st
   return raw.replace(/\/+$/, '');
 }
 
-export const GOOGLE_DEFAULT_URLS = {
-  authUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
-  tokenUrl: 'https://oauth2.googleapis.com/token',
-  revokeUrl: 'https://oauth2.googleapis.com/revoke',
-  userInfoUrl: 'https://openidconnect.googleapis.com/v1/userinfo',
-  apiRoot: 'https://www.googleapis.com',
-} as const;
 
 function googleConfig(env: Env): GoogleConfig | undefined {
   const clientId = env.GOOGLE_CLIENT_ID?.trim();
@@ -115,6 +111,7 @@ function googleConfig(env: Env): GoogleConfig | undefined {
     revokeUrl: url(env, 'GOOGLE_REVOKE_URL', GOOGLE_DEFAULT_URLS.revokeUrl, web)!,
     userInfoUrl: url(env, 'GOOGLE_USERINFO_URL', GOOGLE_DEFAULT_URLS.userInfoUrl, web)!,
     apiRoot: url(env, 'GOOGLE_API_URL', GOOGLE_DEFAULT_URLS.apiRoot, web)!,
+    retryMaxElapsedMs: int(env, 'GOOGLE_RETRY_MAX_ELAPSED_MS', 10_000, 0, 120_000),
   };
 }
 

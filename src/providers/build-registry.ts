@@ -3,6 +3,8 @@ import type { Config } from '../config/config.js';
 import { createGuardedFetch } from '../http/guarded-fetch.js';
 import { createAppleProvider } from './apple/index.js';
 import { createCaldavProvider } from './caldav/index.js';
+import { createGoogleProvider, GoogleOAuthClient, type GoogleSettings } from './google/index.js';
+import { OAuthTokenManager, type OAuthTokens } from './oauth-token-manager.js';
 import { ProviderRegistry } from './registry.js';
 import type { BasicCredentials } from './types.js';
 
@@ -12,16 +14,51 @@ function basicCredentials(stored: unknown): BasicCredentials {
   return { ...c, kind: 'basic' };
 }
 
+/** What is stored for an OAuth account: its tokens and the scopes the user granted. */
+export interface StoredOAuthCredentials extends OAuthTokens {
+  kind: 'oauth';
+  grantedScopes: string[];
+}
+
 export interface BuiltRegistry {
   registry: ProviderRegistry;
   /** The fetch for user-supplied servers (CalDAV, iCloud): SSRF-guarded unless private networks are allowed. */
   userServerFetch: typeof fetch;
+  /** Present when Google is configured. */
+  google?: GoogleOAuthClient;
+}
+
+export function googleSettings(config: Config): GoogleSettings | undefined {
+  if (!config.google) return undefined;
+  const { retryMaxElapsedMs, ...rest } = config.google;
+  return { ...rest, retry: { maxElapsedMs: retryMaxElapsedMs, baseDelayMs: Math.max(1, Math.min(500, retryMaxElapsedMs / 10)) } };
 }
 
 export function buildProviderRegistry(config: Config): BuiltRegistry {
   const registry = new ProviderRegistry();
   const userServerFetch = createGuardedFetch({ allowPrivateNetworks: config.allowPrivateNetworks, timeoutMs: config.providerTimeoutMs });
+  let google: GoogleOAuthClient | undefined;
+  const settings = googleSettings(config);
+  if (settings) {
+    const oauth = new GoogleOAuthClient(settings, { timeoutMs: config.providerTimeoutMs });
+    google = oauth;
+    registry.register('google', {
+      adapter: createGoogleProvider(settings),
+      fetch: globalThis.fetch,
+      revoke: (stored) => oauth.revoke((stored as StoredOAuthCredentials).refreshToken),
+      credentials: (stored, persist, accountKey) => {
+        const s = stored as StoredOAuthCredentials;
+        return new OAuthTokenManager({
+          accountKey: `google:${accountKey}`,
+          initial: { accessToken: s.accessToken, refreshToken: s.refreshToken, expiresAt: s.expiresAt },
+          refresh: (refreshToken) => oauth.refresh(refreshToken),
+          // Keep what else is stored (granted scopes) next to the new tokens.
+          persist: (tokens) => persist({ ...s, ...tokens }),
+        });
+      },
+    });
+  }
   registry.register('apple', { adapter: createAppleProvider(), fetch: userServerFetch, credentials: basicCredentials });
   registry.register('caldav', { adapter: createCaldavProvider(), fetch: userServerFetch, credentials: basicCredentials });
-  return { registry, userServerFetch };
+  return { registry, userServerFetch, google };
 }

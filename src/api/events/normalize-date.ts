@@ -26,8 +26,11 @@ export type DateEdge = 'start' | 'end';
 const DAY_MS = 86_400_000;
 /** Longest accepted raw value: no legitimate date needs more, hostile input gets cut short. */
 const MAX_LENGTH = 64;
-/** The widest accepted span of a GET /api/events range: any two consecutive calendar years. */
-export const MAX_RANGE_DAYS = 731;
+/**
+ * The widest accepted span of a GET /api/events range: 20 years. Paging bounds the work of
+ * a page, so this only turns away ranges no calendar question needs (year 1 to 9999).
+ */
+export const MAX_RANGE_DAYS = 7305;
 
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 // date [T|t|space] HH:MM[:SS[.frac]] [zone]; zone = Z | ±HH[:MM] | ±HHMM | " HH:MM" / " HHMM"
