@@ -17,7 +17,7 @@ import { SESSION_COOKIE, type ConnectSession } from './connect-session.js';
 import type { ConnectPages, HubModel } from './connect-pages.js';
 import { parseTheme, THEME_COOKIE } from './branding/index.js';
 import { FORM_FIELDS } from './views/view-models.js';
-import { SessionLoader } from './session-loader.js';
+import type { SessionLoader } from './session-loader.js';
 
 export interface ConnectDeps {
   cookieKey: Buffer;

@@ -59,7 +59,6 @@ function validateName(name: string, what: string): string {
   const trimmed = name.trim();
   if (trimmed === '') throw new ValidationError(`${what} must not be empty`);
   if (trimmed.length > 200) throw new ValidationError(`${what} is longer than 200 characters`);
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw new ValidationError(`${what} must not contain control characters`);
   return trimmed;
 }

@@ -163,7 +163,7 @@ describe('CalDAV through the API', { skip: RADICALE_SKIP }, () => {
       assert.equal(instances.length, 6);
       return { master: res.body, instances, href: res.body.original.href as string };
     }
-    const titles = async (id: string) => {
+    const titles = async (id: string): Promise<string[]> => {
       const list = await a.events({ start: '2027-04-01T00:00:00Z', end: '2027-04-20T00:00:00Z', calendarIds: JSON.stringify({ caldav: [home] }) });
       return list.body.events.filter((e: { recurringEventId?: string; id: string }) => e.recurringEventId === id || e.id === id).map((e: { start: string; title: string }) => `${e.start.slice(5, 10)} ${e.title}`);
     };

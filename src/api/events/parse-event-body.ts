@@ -42,7 +42,6 @@ import {
   type Privacy,
   type ProviderId,
   type Recurrence,
-  type Weekday,
   type ByDay,
 } from '../../domain/calendar.js';
 import { ValidationError } from '../../domain/errors.js';
