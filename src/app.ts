@@ -18,7 +18,7 @@ import { createCursorCodec } from './api/events/cursor-codec.js';
 import { AccountDisconnector } from './connect/account-disconnector.js';
 import type { ConnectPages } from './connect/connect-pages.js';
 import { wantsJson } from './connect/connect-pages.js';
-import { registerConnectRoutes } from './connect/connect.routes.js';
+import { registerConnectRoutes, type ConnectBaseDeps } from './connect/connect.routes.js';
 import { SessionLoader } from './connect/session-loader.js';
 import { createBearerGuard } from './http/bearer-guard.js';
 import { installErrorHandler } from './http/error-handler.js';
@@ -96,44 +96,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerTokenRoute(app, { tokens: services.tokens, clients: services.clientsRepo, ipLimit });
   registerRevokeRoute(app, { tokens: services.tokens, ipLimit });
   registerConnectionRoutes(app, { guard, accounts: services.accounts, disconnector, maxAccountsPerUser: config.maxAccountsPerUser });
-  registerConnectRoutes(app, {
+  const connectBase: ConnectBaseDeps = {
     cookieKey: keys.cookies,
     clients: services.clientsRepo,
     accounts: services.accounts,
     registry,
-    tokens: services.tokens,
-    disconnector,
     pages,
     ipLimit,
     sessions,
-    secureCookies,
     maxAccountsPerUser: config.maxAccountsPerUser,
-  });
+  };
+  registerConnectRoutes(app, { ...connectBase, tokens: services.tokens, disconnector, secureCookies });
   registerCaldavConnectRoutes(app, {
-    sessions,
-    pages,
-    clients: services.clientsRepo,
-    accounts: services.accounts,
-    registry,
-    ipLimit,
-    maxAccountsPerUser: config.maxAccountsPerUser,
+    ...connectBase,
     discoverCaldav: (input) => discoverCaldavAccount(deps.userServerFetch, input),
     discoverApple: (input) => discoverAppleAccount(deps.userServerFetch, { ...input, serverUrl: config.icloudCaldavUrl }),
   });
-  if (deps.google) {
-    registerGoogleConnectRoutes(app, {
-      oauth: deps.google,
-      publicUrl: config.publicUrl,
-      cookieKey: keys.cookies,
-      sessions,
-      pages,
-      clients: services.clientsRepo,
-      accounts: services.accounts,
-      registry,
-      ipLimit,
-      maxAccountsPerUser: config.maxAccountsPerUser,
-    });
-  }
+  if (deps.google) registerGoogleConnectRoutes(app, { ...connectBase, oauth: deps.google, publicUrl: config.publicUrl });
   if (config.demoClient) registerDemoCallbackRoute(app, config.publicUrl);
   const directory = new CalendarDirectory(services.accounts, contexts);
   registerCalendarsRoute(app, { guard, directory });

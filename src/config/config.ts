@@ -3,7 +3,7 @@
  * module that looks at process.env; everything else receives a Config.
  */
 import { resolve } from 'node:path';
-import { GOOGLE_DEFAULT_URLS } from '../providers/google/google-settings.js';
+import { GOOGLE_DEFAULT_URLS, type GoogleSettings } from '../providers/google/google-settings.js';
 
 export interface RateLimitSettings {
   /** Requests per window for one access token. */
@@ -15,17 +15,10 @@ export interface RateLimitSettings {
   windowSeconds: number;
 }
 
-export interface GoogleConfig {
-  clientId: string;
-  clientSecret: string;
-  authUrl: string;
-  tokenUrl: string;
-  revokeUrl: string;
-  userInfoUrl: string;
-  apiRoot: string;
+export type GoogleConfig = Omit<GoogleSettings, 'retry'> & {
   /** How long to keep retrying Google's rate limits and server errors before answering 429/502 (ms). */
   retryMaxElapsedMs: number;
-}
+};
 
 export interface Config {
   port: number;

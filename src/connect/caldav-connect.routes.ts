@@ -7,26 +7,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { BasicCredentials } from '../providers/types.js';
 import { CaldavConnectError, type CaldavAccount } from '../providers/caldav/index.js';
-import type { IpLimit } from '../http/ip-limit.js';
-import type { AccountsRepository } from '../storage/repositories/accounts.repo.js';
-import type { ClientsRepository } from '../storage/repositories/clients.repo.js';
 import type { ClientRecord } from '../storage/repositories/clients.repo.js';
-import type { ConnectPages } from './connect-pages.js';
 import type { ConnectSession } from './connect-session.js';
-import { formField, offeredProviders } from './connect.routes.js';
-import type { ProviderRegistry } from '../providers/registry.js';
-import type { SessionLoader } from './session-loader.js';
+import { formField, offeredProviders, type ConnectBaseDeps } from './connect.routes.js';
 import type { CaldavErrorCode, IcloudErrorCode } from './views/view-models.js';
 import { FORM_FIELDS } from './views/view-models.js';
 
-export interface CaldavConnectDeps {
-  sessions: SessionLoader;
-  pages: ConnectPages;
-  clients: ClientsRepository;
-  accounts: AccountsRepository;
-  registry: ProviderRegistry;
-  ipLimit: IpLimit;
-  maxAccountsPerUser: number;
+export interface CaldavConnectDeps extends ConnectBaseDeps {
   /** Discovery with the SSRF-guarded fetch; injected so the routes never build a fetch. */
   discoverCaldav(input: { serverUrl: string; username: string; password: string }): Promise<CaldavAccount>;
   discoverApple(input: { appleId: string; appPassword: string }): Promise<CaldavAccount>;

@@ -19,18 +19,22 @@ import { parseTheme, THEME_COOKIE } from './branding/index.js';
 import { FORM_FIELDS } from './views/view-models.js';
 import type { SessionLoader } from './session-loader.js';
 
-export interface ConnectDeps {
+/** What every connect route needs; provider steps add their own pieces. */
+export interface ConnectBaseDeps {
   cookieKey: Buffer;
   clients: ClientsRepository;
   accounts: AccountsRepository;
   registry: ProviderRegistry;
-  tokens: TokenService;
-  disconnector: AccountDisconnector;
   pages: ConnectPages;
   ipLimit: IpLimit;
   sessions: SessionLoader;
-  secureCookies: boolean;
   maxAccountsPerUser: number;
+}
+
+export interface ConnectDeps extends ConnectBaseDeps {
+  tokens: TokenService;
+  disconnector: AccountDisconnector;
+  secureCookies: boolean;
 }
 
 /** Providers the page may offer: configured here and allowed by the application's `providers`. */

@@ -6,31 +6,17 @@
  * a clear page.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { IpLimit } from '../http/ip-limit.js';
 import type { GoogleOAuthClient } from '../providers/google/index.js';
 import type { StoredOAuthCredentials } from '../providers/build-registry.js';
-import type { ProviderRegistry } from '../providers/registry.js';
-import type { AccountsRepository } from '../storage/repositories/accounts.repo.js';
-import type { ClientsRepository } from '../storage/repositories/clients.repo.js';
-import type { ConnectPages } from './connect-pages.js';
 import type { ConnectSession } from './connect-session.js';
-import { offeredProviders } from './connect.routes.js';
+import { offeredProviders, type ConnectBaseDeps } from './connect.routes.js';
 import { newProviderAuthorization, verifyProviderState } from './provider-authorization.js';
-import type { SessionLoader } from './session-loader.js';
 
 export const GOOGLE_CALLBACK_PATH = '/connect/google/callback';
 
-export interface GoogleConnectDeps {
+export interface GoogleConnectDeps extends ConnectBaseDeps {
   oauth: GoogleOAuthClient;
   publicUrl: string;
-  cookieKey: Buffer;
-  sessions: SessionLoader;
-  pages: ConnectPages;
-  clients: ClientsRepository;
-  accounts: AccountsRepository;
-  registry: ProviderRegistry;
-  ipLimit: IpLimit;
-  maxAccountsPerUser: number;
 }
 
 export function registerGoogleConnectRoutes(app: FastifyInstance, deps: GoogleConnectDeps): void {

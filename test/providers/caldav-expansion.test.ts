@@ -4,7 +4,7 @@ import ICAL from 'ical.js';
 import { parseCalendarObject } from '../../src/providers/caldav/calendar-object.js';
 import { expandObject, locateOccurrence, type ExpandOptions } from '../../src/providers/caldav/expand-series.js';
 import { buildVtimezone } from '../../src/providers/caldav/vtimezone-builder.js';
-import { resolveIanaZone, wallTimeToUtc } from '../../src/providers/caldav/zone-clock.js';
+import { resolveIanaZone, wallTimeToUtc } from '../../src/domain/zone-clock.js';
 
 function object(...lines: string[]) {
   const ics = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//t//EN', ...lines, 'END:VCALENDAR'].join('\r\n');

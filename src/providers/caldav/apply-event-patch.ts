@@ -10,7 +10,7 @@ import { instantOf, styleOf, timeAt, writeTimeProperty, type TimeStyle } from '.
 import { toRecur } from './recurrence-rule.js';
 import { CUSTOM_PROPERTY, conferenceProviderOf, endOf, mailtoAddress, spanOf, startOf } from './vevent-to-event.js';
 import { buildVtimezoneComponent } from './vtimezone-builder.js';
-import { resolveIanaZone } from './zone-clock.js';
+import { resolveIanaZone } from '../../domain/zone-clock.js';
 
 export interface WriteContext {
   vcalendar: ICAL.Component;

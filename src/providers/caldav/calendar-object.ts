@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import ICAL from 'ical.js';
 import { buildVtimezoneComponent } from './vtimezone-builder.js';
-import { resolveIanaZone } from './zone-clock.js';
+import { resolveIanaZone } from '../../domain/zone-clock.js';
 
 export class IcsError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -4,7 +4,7 @@
  * when it has one, else as UTC, and never in the zone of the process running us.
  */
 import ICAL from 'ical.js';
-import { wallTimeAt, wallTimeToUtc, type WallTime } from './zone-clock.js';
+import { wallTimeAt, wallTimeToUtc, type WallTime } from '../../domain/zone-clock.js';
 
 export type TimeStyle = { kind: 'date' } | { kind: 'utc' } | { kind: 'floating' } | { kind: 'zoned'; zone: ICAL.Timezone };
 

@@ -4,7 +4,7 @@ import type { Calendar, ProviderId } from '../../domain/calendar.js';
 import type { DavClient } from './dav-client.js';
 import { componentNames, hasChild, isWithin, NS, prop, propKey, textOf, type DavResponse } from './dav-xml.js';
 import { normalizeColor } from './normalize-color.js';
-import { resolveIanaZone } from './zone-clock.js';
+import { resolveIanaZone } from '../../domain/zone-clock.js';
 
 export const CALENDAR_PROPS = [
   prop.resourcetype,

@@ -6,7 +6,7 @@
  * after the window, which matters for open-ended series.
  */
 import ICAL from 'ical.js';
-import { offsetAt, wallTimeAt, type WallTime } from './zone-clock.js';
+import { offsetAt, wallTimeAt, type WallTime } from '../../domain/zone-clock.js';
 
 interface Transition {
   utc: number;

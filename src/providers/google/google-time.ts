@@ -3,72 +3,20 @@
  * (no zone database of our own). Google writes times with a zone and files all-day
  * events under the calendar's zone; Almanac speaks UTC instants and UTC-midnight dates.
  */
+import { offsetAt, wallTimeAt, wallTimeToUtc } from '../../domain/zone-clock.js';
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
-export function isKnownTimeZone(timeZone: string): boolean {
-  try {
-    formatter(timeZone);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-interface WallClock {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-}
-
-function wallClock(instantMs: number, timeZone: string): WallClock {
-  const parts: Record<string, number> = {};
-  for (const part of formatter(timeZone).formatToParts(new Date(instantMs))) {
-    if (part.type !== 'literal') parts[part.type] = Number(part.value);
-  }
-  return {
-    year: parts.year ?? 1970,
-    month: parts.month ?? 1,
-    day: parts.day ?? 1,
-    hour: parts.hour ?? 0,
-    minute: parts.minute ?? 0,
-    second: parts.second ?? 0,
-  };
-}
+export { isIanaZone as isKnownTimeZone } from '../../domain/zone-clock.js';
 
 /** Local time minus UTC at that instant, in milliseconds (New York in winter: -5 h). */
 export function zoneOffsetMs(timeZone: string, instantMs: number): number {
-  const w = wallClock(instantMs, timeZone);
-  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
-  return asUtc - Math.floor(instantMs / 1000) * 1000;
+  return offsetAt(timeZone, instantMs);
 }
 
 const pad = (n: number, width = 2): string => String(Math.abs(n)).padStart(width, '0');
 
 /** RFC 3339 wall time with the zone's offset, e.g. `2025-11-15T10:00:00-05:00`. */
 export function formatInZone(instantMs: number, timeZone: string): string {
-  const w = wallClock(instantMs, timeZone);
+  const w = wallTimeAt(timeZone, instantMs);
   const offsetMin = Math.round(zoneOffsetMs(timeZone, instantMs) / 60_000);
   const sign = offsetMin < 0 ? '-' : '+';
   const date = `${pad(w.year, 4)}-${pad(w.month)}-${pad(w.day)}`;
@@ -77,17 +25,15 @@ export function formatInZone(instantMs: number, timeZone: string): string {
 
 /** The calendar date (`yyyy-mm-dd`) of an instant in a zone. */
 export function localDate(instantMs: number, timeZone: string): string {
-  const w = wallClock(instantMs, timeZone);
+  const w = wallTimeAt(timeZone, instantMs);
   return `${pad(w.year, 4)}-${pad(w.month)}-${pad(w.day)}`;
 }
 
 /** The instant a date begins in a zone (its local midnight). */
 export function localMidnightMs(date: string, timeZone: string): number {
-  const utcMidnight = utcMidnightMs(date);
-  // Two passes settle the offset even when midnight sits near a daylight-saving change.
-  let guess = utcMidnight - zoneOffsetMs(timeZone, utcMidnight);
-  guess = utcMidnight - zoneOffsetMs(timeZone, guess);
-  return guess;
+  const [year, month, day] = date.split('-').map(Number);
+  // Where a daylight-saving change skips midnight, the day begins at the first instant after the gap.
+  return wallTimeToUtc(timeZone, { year: year ?? 1970, month: month ?? 1, day: day ?? 1, hour: 0, minute: 0, second: 0 });
 }
 
 /** `yyyy-mm-dd` → the epoch ms of that date's midnight in UTC (Almanac's all-day convention). */
