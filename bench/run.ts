@@ -1,0 +1,86 @@
+/**
+ * Benchmarks as ratios against a baseline measured in the same run, so results compare
+ * across machines and loads (never timed assertions in tests). `npm run bench`.
+ *
+ * 1. Merge: Almanac's k-way merge of 3 calendars × 2,000 events into 250-event pages,
+ *    walking every page, against the naive baseline of concatenating and sorting all
+ *    events once (what a merge without cursors would do for one page).
+ * 2. Bearer check: the full per-request authentication (HS256 verify + the token
+ *    family's live state in SQLite) against the bare JWT verification, i.e. the price
+ *    of "revocation takes effect on the next request on every instance".
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jwtVerify } from 'jose';
+import { mergeEventPages, type EventSource } from '../src/api/events/merge-event-pages.js';
+import { loadConfig } from '../src/config/config.js';
+import type { CalendarEvent } from '../src/domain/calendar.js';
+import { createRuntime } from '../src/runtime.js';
+import { deriveKeys } from '../src/crypto/keys.js';
+
+async function time(fn: () => Promise<void>, rounds: number): Promise<number> {
+  for (let i = 0; i < Math.max(1, rounds / 10); i++) await fn(); // warm-up
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < rounds; i++) await fn();
+  return Number(process.hrtime.bigint() - start) / 1e6 / rounds;
+}
+
+function report(name: string, subject: number, baseline: number, note: string): void {
+  console.log(`${name.padEnd(28)} ${subject.toFixed(3).padStart(9)} ms vs baseline ${baseline.toFixed(3).padStart(9)} ms  ratio ${(subject / baseline).toFixed(2)}x  (${note})`);
+}
+
+async function benchMerge(): Promise<void> {
+  const perSource = 2000;
+  const sources: EventSource[] = [0, 1, 2].map((s) => {
+    const events: CalendarEvent[] = Array.from({ length: perSource }, (_, i) => {
+      const start = Date.UTC(2027, 0, 1) + (i * 3 + s) * 1_800_000;
+      return { provider: 'caldav', id: `${s}-${i}`, calendarId: `c${s}`, title: '', start: new Date(start).toISOString(), end: new Date(start + 1_800_000).toISOString(), allDay: false, original: null };
+    });
+    return {
+      key: `caldav:a:c${s}`,
+      provider: 'caldav',
+      account: 'a',
+      async fetchPage(token, size) {
+        const offset = token ? Number(token) : 0;
+        const next = offset + size;
+        return { events: events.slice(offset, next), ...(next < events.length ? { nextPageToken: String(next) } : {}) };
+      },
+    };
+  });
+  const all = await Promise.all(sources.map((s) => s.fetchPage(undefined, perSource)));
+  const walk = async () => {
+    let state;
+    do {
+      const page = await mergeEventPages(sources, state, 250);
+      state = page.nextState;
+    } while (state);
+  };
+  const baseline = async () => {
+    const merged = all.flatMap((p) => p.events).sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+    if (merged.length !== perSource * 3) throw new Error('bad baseline');
+  };
+  report('merge (walk all pages)', await time(walk, 20), await time(baseline, 20), '6,000 events, 24 pages vs one sort');
+}
+
+async function benchBearer(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'almanac-bench-'));
+  const secret = 'bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
+  try {
+    const runtime = await createRuntime(loadConfig({ ALMANAC_DATA_DIR: dir, ALMANAC_SECRET_KEY: secret, LOG_LEVEL: 'silent', ALMANAC_DEMO_CLIENT: 'false' }));
+    const { client } = await runtime.services.clients.create({ name: 'bench', redirectUris: ['https://b.example/cb'] });
+    const user = await runtime.services.users.findOrCreate(client.clientId, 'u');
+    const code = await runtime.services.tokens.issueCode({ clientId: client.clientId, userId: user.id, scope: 'read', redirectUri: 'https://b.example/cb', redirectUriExplicit: false, codeChallenge: null });
+    const { access_token } = await runtime.services.tokens.exchangeCode(client, { code });
+    const key = deriveKeys(secret).jwt;
+    const full = () => runtime.services.tokens.authenticate(access_token).then(() => undefined);
+    const bare = () => jwtVerify(access_token, key, { algorithms: ['HS256'] }).then(() => undefined);
+    report('bearer check (SQLite)', await time(full, 2000), await time(bare, 2000), 'verify + family lookup vs verify');
+    await runtime.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await benchMerge();
+await benchBearer();
