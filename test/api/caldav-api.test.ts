@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { RADICALE_SKIP, startRadicale, type RadicaleServer } from '../support/radicale.js';
 import { startServer, type TestServer } from '../support/server.js';
+import { dialects } from '../support/databases.js';
 import { api, connectCaldav, finishConnect, openConnect } from '../support/connect-flow.js';
 
 type Api = ReturnType<typeof api>;
@@ -29,7 +30,8 @@ async function walk(a: Api, params: Record<string, string>): Promise<{ events: a
   return { events, pages };
 }
 
-describe('CalDAV through the API', { skip: RADICALE_SKIP }, () => {
+// The whole suite on both storage engines: accounts, sealed credentials and tokens live there.
+for (const { dialect, skip } of await dialects()) describe(`CalDAV through the API on ${dialect}`, { skip: RADICALE_SKIP || skip }, () => {
   let rad: RadicaleServer;
   let server: TestServer;
   let client: { clientId: string; clientSecret: string };
@@ -44,7 +46,7 @@ describe('CalDAV through the API', { skip: RADICALE_SKIP }, () => {
     home = await rad.mkcalendar('alice', 'home', { displayName: 'Home', color: '#F0A' });
     await rad.mkcalendar('alice', 'tasks', { displayName: 'Reminders', components: ['VTODO'] });
     team = await rad.mkcalendar('bob', 'team', { displayName: 'Team' });
-    server = await startServer();
+    server = await startServer({ dialect });
     client = await server.createClient();
     const s = await openConnect(server.url, { client_id: client.clientId, user_id: 'cal-user' });
     for (const [username, password] of [['alice', 'alice-pw'], ['bob', 'bob-pw']] as const) {
