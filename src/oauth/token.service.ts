@@ -55,6 +55,8 @@ export class TokenService {
   /** Issues a one-time code for a finished connect session. Returns the code to send. */
   async issueCode(input: { clientId: string; userId: string; scope: Scope; redirectUri: string; redirectUriExplicit: boolean; codeChallenge: string | null }): Promise<string> {
     const code = randomToken(32);
+    // Housekeeping on the write path (indexed, cheap): codes a day past expiry are no use even for replay detection.
+    await this.deps.codes.deleteExpired(Date.now() - 24 * 3600_000);
     await this.deps.codes.insert({ ...input, codeHash: this.hash(code), expiresAt: Date.now() + CODE_TTL_MS });
     return code;
   }

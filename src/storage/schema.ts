@@ -2,8 +2,6 @@
  * Table shapes as Kysely sees them. Timestamps are epoch milliseconds (bigint in
  * PostgreSQL, integer in SQLite); booleans are 0/1 integers so both dialects agree.
  */
-import type { Generated } from 'kysely';
-
 export interface ClientsTable {
   client_id: string;
   name: string;
@@ -84,6 +82,4 @@ export interface Database {
   auth_codes: AuthCodesTable;
   token_families: TokenFamiliesTable;
   refresh_tokens: RefreshTokensTable;
-  /** Generated is only used by migrations' bookkeeping. */
-  _never?: { id: Generated<number> };
 }
