@@ -25,13 +25,14 @@ function send(reply: FastifyReply, status: number, body: string, csp: string): F
 
 export function createHtmlPages(cookieKey: Buffer): ConnectPages {
   /** What every page shares: language, theme, branding, nonce, CSRF token, and the CSP that matches. */
-  function page(request: FastifyRequest, client: ClientRecord | undefined, session: ConnectSession | undefined, lng?: string) {
+  function page(request: FastifyRequest, client: ClientRecord | undefined, session: ConnectSession | undefined, fallback: { lng?: string; theme?: ConnectSession['theme'] } = {}) {
+    const lng = fallback.lng;
     const q = request.query as Record<string, unknown> | undefined;
     const queryLng = typeof q?.lng === 'string' ? q.lng : undefined;
     const locale = negotiateLanguage({ lng: session?.lng ?? lng ?? queryLng, acceptLanguage: request.headers['accept-language'] });
     const branding = client ? brandingFromStored(client.branding) : { ...DEFAULT_BRANDING };
     const remembered = parseTheme(request.cookies?.[THEME_COOKIE]);
-    const themeInput = { param: session?.theme, clientDefault: branding.defaultTheme };
+    const themeInput = { param: session?.theme ?? fallback.theme, clientDefault: branding.defaultTheme };
     const nonce = createCspNonce();
     const vm: PageViewModel = {
       locale,
@@ -95,7 +96,7 @@ export function createHtmlPages(cookieKey: Buffer): ConnectPages {
     },
     error(request, reply, m: ErrorInfo & { session?: ConnectSession; client?: ClientRecord }) {
       if (wantsJson(request)) return reply.code(m.status).send({ error: m.error, message: m.message });
-      const { vm, csp } = page(request, m.client, m.session, m.lng);
+      const { vm, csp } = page(request, m.client, m.session, { lng: m.lng });
       const kind: ErrorKind = m.kind ?? STATUS_KIND[m.status] ?? (m.status >= 500 ? 'server_error' : 'invalid_request');
       const html = renderError({
         ...vm,
@@ -107,7 +108,8 @@ export function createHtmlPages(cookieKey: Buffer): ConnectPages {
       return send(reply, m.status, html, csp);
     },
     expired(request, reply, m) {
-      const { vm, csp } = page(request, m.client, undefined, m.session.lng);
+      // The session is over (no forms, no CSRF token), but its language and theme still apply.
+      const { vm, csp } = page(request, m.client, undefined, { lng: m.session.lng, theme: m.session.theme });
       return send(reply, 401, renderSessionExpired({ ...vm, csrfToken: undefined, restartUrl: m.restartUrl }), csp);
     },
     registerAssets(app: FastifyInstance) {
