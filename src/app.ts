@@ -69,7 +69,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('X-Request-Id', request.id);
   });
 
-  installErrorHandler(app);
+  installErrorHandler(app, (request, reply, e) => pages.error(request, reply, e));
   await app.register(helmet, { contentSecurityPolicy: false, global: true });
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 64 * 1024 });

@@ -36,6 +36,8 @@ const MAX_FIELD = 2048;
 
 export function registerCaldavConnectRoutes(app: FastifyInstance, deps: CaldavConnectDeps): void {
   const { sessions, pages } = deps;
+  // Each login post makes Almanac try a password on someone's server: a tenth of the general per-IP budget.
+  const loginLimit = deps.ipLimit('connect-login', { divisor: 10 });
 
   /** The session and client for a login step, or undefined after an explanatory page was sent. */
   async function step(request: FastifyRequest, reply: FastifyReply, provider: 'caldav' | 'apple', posted: boolean): Promise<{ session: ConnectSession; client: ClientRecord } | undefined> {
@@ -79,7 +81,7 @@ export function registerCaldavConnectRoutes(app: FastifyInstance, deps: CaldavCo
     return s ? pages.caldavLogin(request, reply, s) : reply;
   });
 
-  app.post('/connect/caldav', { preHandler: deps.ipLimit('connect-login'), schema: { hide: true } }, async (request, reply) => {
+  app.post('/connect/caldav', { preHandler: loginLimit, schema: { hide: true } }, async (request, reply) => {
     const s = await step(request, reply, 'caldav', true);
     if (!s) return reply;
     const serverUrl = (formField(request, FORM_FIELDS.serverUrl) ?? '').trim();
@@ -113,7 +115,7 @@ export function registerCaldavConnectRoutes(app: FastifyInstance, deps: CaldavCo
     return s ? pages.icloudLogin(request, reply, s) : reply;
   });
 
-  app.post('/connect/icloud', { preHandler: deps.ipLimit('connect-login'), schema: { hide: true } }, async (request, reply) => {
+  app.post('/connect/icloud', { preHandler: loginLimit, schema: { hide: true } }, async (request, reply) => {
     const s = await step(request, reply, 'apple', true);
     if (!s) return reply;
     const appleId = (formField(request, FORM_FIELDS.appleId) ?? '').trim();

@@ -54,7 +54,12 @@ function toBody(err: unknown, provider: string): Body | undefined {
   return frameworkError(err as FastifyError);
 }
 
-export function installErrorHandler(app: FastifyInstance): void {
+/** Renders an error as a page for browser-facing routes (the connect pages, authorize). */
+export type ErrorPageRenderer = (request: FastifyRequest, reply: FastifyReply, e: { status: number; error: string; message: string }) => FastifyReply;
+
+const PAGE_ROUTE = /^\/(connect(\/|$|\?)|api\/oauth\/authorize)/;
+
+export function installErrorHandler(app: FastifyInstance, renderPage?: ErrorPageRenderer): void {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const oauth = request.routeOptions.config?.oauthErrors === true;
     if (err instanceof OAuthError) {
@@ -65,10 +70,14 @@ export function installErrorHandler(app: FastifyInstance): void {
     const body = toBody(err, typeof provider === 'string' ? provider : 'The provider');
     if (!body) {
       request.log.error({ err }, 'unhandled error');
-      return reply.code(500).send({ error: 'internal_error', message: 'Internal server error', requestId: request.id });
+      const internal = { status: 500, error: 'internal_error', message: 'Internal server error' };
+      if (renderPage && PAGE_ROUTE.test(request.url)) return renderPage(request, reply, internal);
+      return reply.code(500).send({ ...internal, requestId: request.id });
     }
     if (body.status >= 500) request.log.warn({ err }, 'request failed');
     if (body.retryAfter !== undefined) reply.header('Retry-After', String(body.retryAfter));
+    // A person in a browser gets a page they can act on, not a JSON body.
+    if (renderPage && PAGE_ROUTE.test(request.url)) return renderPage(request, reply, body);
     if (oauth) {
       const code = body.status === 415 || body.status === 413 ? 'invalid_request' : body.error;
       return reply.code(body.status).header('Cache-Control', 'no-store').send({ error: code, error_description: body.message, message: body.message });

@@ -107,3 +107,27 @@ describe('CalDAV connect form', { skip: RADICALE_SKIP }, () => {
     assert.match(hub, /zoe/);
   });
 });
+
+describe('CalDAV connect form rate limit', () => {
+  test('password attempts per IP are limited to a tenth of the per-IP budget, with a page and Retry-After', async () => {
+    const server = await startServer({ env: { ALMANAC_RATE_LIMIT_PER_IP: '20' } });
+    try {
+      const client = await server.createClient();
+      const s = await openConnect(server.url, { client_id: client.clientId, user_id: 'guesser' });
+      const page = await fetch(`${server.url}/connect/caldav`, { headers: { cookie: s.cookie } });
+      const csrf = csrfFrom(await page.text());
+      const statuses: number[] = [];
+      let last: Response | undefined;
+      for (let i = 0; i < 3; i++) {
+        last = await postForm(`${server.url}/connect/caldav`, s.cookie, { csrf, server_url: '', username: 'x', password: `guess-${i}` });
+        statuses.push(last.status);
+      }
+      assert.deepEqual(statuses, [400, 400, 429]);
+      assert.ok(Number(last!.headers.get('retry-after')) >= 1);
+      assert.match(last!.headers.get('content-type') ?? '', /text\/html/);
+      assert.match(await last!.text(), /<h1/);
+    } finally {
+      await server.close();
+    }
+  });
+});
