@@ -9,6 +9,14 @@ import type { Scope } from '../oauth/scopes.js';
 
 export const SESSION_COOKIE = 'oauth_req';
 export const SESSION_MAX_AGE_SECONDS = 7200;
+/**
+ * The browser drops `oauth_req` after its Max-Age (API.md fixes it at 2 hours), so a user
+ * coming back later would meet a page that cannot say what expired. This second cookie
+ * outlives it, is signed for a different purpose (never accepted as a live session), and
+ * only lets the expired page offer a restart.
+ */
+export const RESTART_COOKIE = 'oauth_req_restart';
+export const RESTART_MAX_AGE_SECONDS = 7 * 24 * 3600;
 
 export interface ConnectSession {
   /** Random id: CSRF tokens and provider `state` values are bound to it. */
@@ -32,22 +40,24 @@ export interface ConnectSession {
 
 export type SessionReadResult = { kind: 'ok'; session: ConnectSession } | { kind: 'missing' } | { kind: 'invalid' } | { kind: 'expired'; session: ConnectSession };
 
-function sign(key: Buffer, payload: string): string {
-  return createHmac('sha256', key).update(`oauth_req.${payload}`).digest('base64url');
+type Purpose = typeof SESSION_COOKIE | typeof RESTART_COOKIE;
+
+function sign(key: Buffer, payload: string, purpose: Purpose): string {
+  return createHmac('sha256', key).update(`${purpose}.${payload}`).digest('base64url');
 }
 
-export function encodeSession(key: Buffer, session: ConnectSession): string {
+export function encodeSession(key: Buffer, session: ConnectSession, purpose: Purpose = SESSION_COOKIE): string {
   const payload = Buffer.from(JSON.stringify(session)).toString('base64url');
-  return `${payload}.${sign(key, payload)}`;
+  return `${payload}.${sign(key, payload, purpose)}`;
 }
 
-export function decodeSession(key: Buffer, value: string | undefined, now = Date.now()): SessionReadResult {
+export function decodeSession(key: Buffer, value: string | undefined, now = Date.now(), purpose: Purpose = SESSION_COOKIE): SessionReadResult {
   if (!value) return { kind: 'missing' };
   const dot = value.lastIndexOf('.');
   if (dot <= 0 || value.length > 8192) return { kind: 'invalid' };
   const payload = value.slice(0, dot);
   const given = Buffer.from(value.slice(dot + 1));
-  const expected = Buffer.from(sign(key, payload));
+  const expected = Buffer.from(sign(key, payload, purpose));
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { kind: 'invalid' };
   let session: ConnectSession;
   try {

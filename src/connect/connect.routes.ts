@@ -13,7 +13,7 @@ import type { ProviderRegistry } from '../providers/registry.js';
 import type { AccountsRepository } from '../storage/repositories/accounts.repo.js';
 import type { ClientsRepository } from '../storage/repositories/clients.repo.js';
 import type { AccountDisconnector } from './account-disconnector.js';
-import { SESSION_COOKIE, type ConnectSession } from './connect-session.js';
+import { RESTART_COOKIE, SESSION_COOKIE, type ConnectSession } from './connect-session.js';
 import type { ConnectPages, HubModel } from './connect-pages.js';
 import { parseTheme, THEME_COOKIE } from './branding/index.js';
 import { FORM_FIELDS } from './views/view-models.js';
@@ -64,6 +64,13 @@ export function registerConnectRoutes(app: FastifyInstance, deps: ConnectDeps): 
 
   const postedSession = (request: FastifyRequest, reply: FastifyReply) => sessions.requirePosted(request, reply);
 
+  /** The flow is over: neither cookie may start or explain anything any more. */
+  function endSession(reply: FastifyReply): void {
+    const attrs = { httpOnly: true, sameSite: 'lax', secure: deps.secureCookies } as const;
+    reply.clearCookie(SESSION_COOKIE, { ...attrs, path: '/' });
+    reply.clearCookie(RESTART_COOKIE, { ...attrs, path: '/connect' });
+  }
+
   app.get('/connect', { preHandler: deps.ipLimit('connect'), schema: { hide: true } }, async (request, reply) => {
     const session = await sessions.require(request, reply);
     if (!session) return reply;
@@ -84,14 +91,14 @@ export function registerConnectRoutes(app: FastifyInstance, deps: ConnectDeps): 
       redirectUriExplicit: session.redirectUriExplicit,
       codeChallenge: session.codeChallenge ?? null,
     });
-    reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: deps.secureCookies });
+    endSession(reply);
     return reply.header('Cache-Control', 'no-store').redirect(redirectWithParams(session.redirectUri, { code, state: session.state }), 302);
   });
 
   app.post('/connect/cancel', { preHandler: deps.ipLimit('connect'), schema: { hide: true } }, async (request, reply) => {
     const session = await postedSession(request, reply);
     if (!session) return reply;
-    reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: deps.secureCookies });
+    endSession(reply);
     return reply.redirect(redirectWithParams(session.redirectUri, { error: 'access_denied', error_description: 'The user cancelled', state: session.state }), 302);
   });
 

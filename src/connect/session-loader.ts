@@ -1,7 +1,7 @@
 /** Reads the connect session from its cookie, or answers with the right page when there is none. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientsRepository } from '../storage/repositories/clients.repo.js';
-import { checkCsrf, decodeSession, SESSION_COOKIE, type ConnectSession } from './connect-session.js';
+import { checkCsrf, decodeSession, RESTART_COOKIE, SESSION_COOKIE, type ConnectSession } from './connect-session.js';
 import { FORM_FIELDS } from './views/view-models.js';
 import type { ConnectPages, ErrorInfo } from './connect-pages.js';
 
@@ -35,9 +35,11 @@ export class SessionLoader {
   async require(request: FastifyRequest, reply: FastifyReply): Promise<ConnectSession | undefined> {
     const result = this.read(request);
     if (result.kind === 'ok') return result.session;
-    if (result.kind === 'expired') {
-      const client = await this.clients.find(result.session.clientId);
-      this.pages.expired(request, reply, { session: result.session, client, restartUrl: restartUrl(result.session) });
+    // The browser may already have dropped oauth_req; the restart cookie still knows what expired.
+    const expired = result.kind === 'expired' ? result : result.kind === 'missing' ? decodeSession(this.cookieKey, request.cookies[RESTART_COOKIE], Date.now(), RESTART_COOKIE) : undefined;
+    if (expired && (expired.kind === 'expired' || expired.kind === 'ok')) {
+      const client = await this.clients.find(expired.session.clientId);
+      this.pages.expired(request, reply, { session: expired.session, client, restartUrl: restartUrl(expired.session) });
       return undefined;
     }
     this.pages.error(request, reply, {

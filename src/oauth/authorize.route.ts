@@ -10,7 +10,7 @@ import { ParamError, readParams } from '../http/params.js';
 import type { IpLimit } from '../http/ip-limit.js';
 import type { ClientsRepository } from '../storage/repositories/clients.repo.js';
 import type { EndUsersRepository } from '../storage/repositories/end-users.repo.js';
-import { encodeSession, SESSION_COOKIE, SESSION_MAX_AGE_SECONDS, type ConnectSession } from '../connect/connect-session.js';
+import { encodeSession, RESTART_COOKIE, RESTART_MAX_AGE_SECONDS, SESSION_COOKIE, SESSION_MAX_AGE_SECONDS, type ConnectSession } from '../connect/connect-session.js';
 import { isValidCodeChallenge } from './pkce.js';
 import { DEFAULT_SCOPE, isScope } from './scopes.js';
 import { redirectWithParams } from './redirect.js';
@@ -132,13 +132,9 @@ export function registerAuthorizeRoute(app: FastifyInstance, deps: AuthorizeDeps
           ...(providers ? { providers } : {}),
           iat: Date.now(),
         };
-        reply.setCookie(SESSION_COOKIE, encodeSession(deps.cookieKey, session), {
-          path: '/',
-          httpOnly: true,
-          sameSite: 'lax',
-          secure: deps.secureCookies,
-          maxAge: SESSION_MAX_AGE_SECONDS,
-        });
+        const cookie = { path: '/', httpOnly: true, sameSite: 'lax', secure: deps.secureCookies } as const;
+        reply.setCookie(SESSION_COOKIE, encodeSession(deps.cookieKey, session), { ...cookie, maxAge: SESSION_MAX_AGE_SECONDS });
+        reply.setCookie(RESTART_COOKIE, encodeSession(deps.cookieKey, session, RESTART_COOKIE), { ...cookie, path: '/connect', maxAge: RESTART_MAX_AGE_SECONDS });
         return reply.header('Cache-Control', 'no-store').redirect('/connect', 302);
       } catch (err) {
         if (!(err instanceof RedirectableError)) throw err;
