@@ -31,9 +31,9 @@ export class CalendarDirectory {
     private readonly contexts: AccountContexts,
   ) {}
 
-  async list(userId: string, log: FastifyBaseLogger, only?: ProviderId): Promise<Directory> {
+  async list(userId: string, log: FastifyBaseLogger, only?: ProviderId, except?: ProviderId): Promise<Directory> {
     const all = await this.accounts.listForUser(userId);
-    const accounts = only ? all.filter((a) => a.provider === only) : all;
+    const accounts = all.filter((a) => (only === undefined || a.provider === only) && a.provider !== except);
     const results = await Promise.all(
       accounts.map(async (account): Promise<AccountCalendars | AccountFailure> => {
         try {
@@ -60,17 +60,18 @@ export class CalendarDirectory {
    * 400 (provider/calendar mismatch), an unknown one a 404 (API.md).
    */
   async resolve(userId: string, provider: ProviderId, calendarId: string, log: FastifyBaseLogger): Promise<AccountHandle> {
-    const dir = await this.list(userId, log);
-    const owner = dir.listed.find((l) => l.handle.account.provider === provider && l.calendars.some((c) => c.id === calendarId));
+    // Only the named provider's accounts in the common case; the others just to explain a miss.
+    const dir = await this.list(userId, log, provider);
+    const owner = dir.listed.find((l) => l.calendars.some((c) => c.id === calendarId));
     if (owner) return owner.handle;
-    const elsewhere = dir.listed.find((l) => l.calendars.some((c) => c.id === calendarId));
+    const others = await this.list(userId, log, undefined, provider);
+    const elsewhere = others.listed.find((l) => l.calendars.some((c) => c.id === calendarId));
     if (elsewhere) {
       throw new ValidationError(`Calendar ${calendarId} belongs to a ${elsewhere.handle.account.provider} account, not ${provider}`);
     }
-    const failed = dir.failures.find((f) => f.account.provider === provider);
-    // Cannot tell whether it exists while the account that might hold it is failing: say that.
-    if (failed) throw failed.error;
-    if (!dir.listed.some((l) => l.handle.account.provider === provider)) {
+    // Cannot tell whether it exists while an account that might hold it is failing: say that.
+    if (dir.failures[0]) throw dir.failures[0].error;
+    if (dir.listed.length === 0) {
       throw new NotFoundError(`No ${provider} account is connected for this user`);
     }
     throw new NotFoundError(`Calendar ${calendarId} was not found in the connected ${provider} accounts`);
