@@ -77,6 +77,12 @@ export function wallTimeAt(zone: string, utcMs: number): WallTime {
   };
 }
 
+/** The UTC fields of an instant (the wall clock of UTC, without going through Intl). */
+export function utcWallTime(ms: number): WallTime {
+  const d = new Date(ms);
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
+}
+
 export function wallToEpochMs(w: WallTime): number {
   return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
 }

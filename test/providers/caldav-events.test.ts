@@ -5,32 +5,13 @@ import { createGuardedFetch } from '../../src/http/guarded-fetch.js';
 import { createCaldavProvider } from '../../src/providers/caldav/index.js';
 import { ProviderError, type BasicCredentials, type ProviderContext } from '../../src/providers/types.js';
 import { RADICALE_SKIP, startRadicale, type RadicaleServer } from '../support/radicale.js';
+import { VTIMEZONE_BERLIN } from '../support/ics-fixtures.js';
 
 const log = { debug() {}, info() {}, warn() {}, error() {} };
 const provider = createCaldavProvider();
 const USER = 'mail@example.com';
 
-const BERLIN_TZ = [
-  'BEGIN:VCALENDAR',
-  'VERSION:2.0',
-  'PRODID:-//test//EN',
-  'BEGIN:VTIMEZONE',
-  'TZID:Europe/Berlin',
-  'BEGIN:DAYLIGHT',
-  'TZOFFSETFROM:+0100',
-  'TZOFFSETTO:+0200',
-  'DTSTART:19810329T020000',
-  'RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU',
-  'END:DAYLIGHT',
-  'BEGIN:STANDARD',
-  'TZOFFSETFROM:+0200',
-  'TZOFFSETTO:+0100',
-  'DTSTART:19961027T030000',
-  'RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU',
-  'END:STANDARD',
-  'END:VTIMEZONE',
-  'END:VCALENDAR',
-].join('\r\n');
+const BERLIN_TZ = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', ...VTIMEZONE_BERLIN, 'END:VCALENDAR'].join('\r\n');
 
 function vcalendar(...lines: string[]): string {
   return ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//other client//EN', ...lines, 'END:VCALENDAR', ''].join('\r\n');

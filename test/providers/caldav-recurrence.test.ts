@@ -10,27 +10,10 @@ import { createGuardedFetch } from '../../src/http/guarded-fetch.js';
 import { createCaldavProvider } from '../../src/providers/caldav/index.js';
 import { ProviderError, type BasicCredentials, type ProviderContext } from '../../src/providers/types.js';
 import { RADICALE_SKIP, startRadicale, type RadicaleServer } from '../support/radicale.js';
+import { VTIMEZONE_BERLIN } from '../support/ics-fixtures.js';
 
 const log = { debug() {}, info() {}, warn() {}, error() {} };
 const provider = createCaldavProvider();
-
-const VTIMEZONE_BERLIN = [
-  'BEGIN:VTIMEZONE',
-  'TZID:Europe/Berlin',
-  'BEGIN:DAYLIGHT',
-  'TZOFFSETFROM:+0100',
-  'TZOFFSETTO:+0200',
-  'DTSTART:19810329T020000',
-  'RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU',
-  'END:DAYLIGHT',
-  'BEGIN:STANDARD',
-  'TZOFFSETFROM:+0200',
-  'TZOFFSETTO:+0100',
-  'DTSTART:19961027T030000',
-  'RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU',
-  'END:STANDARD',
-  'END:VTIMEZONE',
-];
 
 /**
  * Mondays 10:00 Europe/Berlin from 2 March 2026, ten times (to 4 May), across the

@@ -4,7 +4,7 @@
  * when it has one, else as UTC, and never in the zone of the process running us.
  */
 import ICAL from 'ical.js';
-import { wallTimeAt, wallTimeToUtc, type WallTime } from '../../domain/zone-clock.js';
+import { wallTimeAt, wallTimeToUtc, type WallTime, utcWallTime } from '../../domain/zone-clock.js';
 
 export type TimeStyle = { kind: 'date' } | { kind: 'utc' } | { kind: 'floating' } | { kind: 'zoned'; zone: ICAL.Timezone };
 
@@ -45,21 +45,9 @@ export function instantOf(time: ICAL.Time, floatingZone: string | null): number 
   }
 }
 
-function utcFields(ms: number): WallTime {
-  const d = new Date(ms);
-  return {
-    year: d.getUTCFullYear(),
-    month: d.getUTCMonth() + 1,
-    day: d.getUTCDate(),
-    hour: d.getUTCHours(),
-    minute: d.getUTCMinutes(),
-    second: d.getUTCSeconds(),
-  };
-}
-
 /** The time of style `style` naming the instant `ms` (for dates: the UTC calendar date of `ms`). */
 export function timeAt(ms: number, style: TimeStyle, floatingZone: string | null): ICAL.Time {
-  const u = utcFields(ms);
+  const u = utcWallTime(ms);
   switch (style.kind) {
     case 'date':
       return ICAL.Time.fromData({ year: u.year, month: u.month, day: u.day, isDate: true });
@@ -85,7 +73,7 @@ function pad(n: number, width = 2): string {
 export function recurrenceKey(time: ICAL.Time): string {
   const style = styleOf(time);
   if (style.kind === 'date') return `${pad(time.year, 4)}${pad(time.month)}${pad(time.day)}`;
-  const w = style.kind === 'floating' ? fields(time) : utcFields(instantOf(time, null));
+  const w = style.kind === 'floating' ? fields(time) : utcWallTime(instantOf(time, null));
   const text = `${pad(w.year, 4)}${pad(w.month)}${pad(w.day)}T${pad(w.hour)}${pad(w.minute)}${pad(w.second)}`;
   return style.kind === 'floating' ? text : `${text}Z`;
 }

@@ -6,7 +6,7 @@
  * after the window, which matters for open-ended series.
  */
 import ICAL from 'ical.js';
-import { offsetAt, wallTimeAt, type WallTime } from '../../domain/zone-clock.js';
+import { offsetAt, wallTimeAt, type WallTime, utcWallTime } from '../../domain/zone-clock.js';
 
 interface Transition {
   utc: number;
@@ -29,18 +29,6 @@ function findChange(zone: string, lo: number, hi: number, loOffset: number): num
   return hi;
 }
 
-function epochToWall(ms: number): WallTime {
-  const d = new Date(ms);
-  return {
-    year: d.getUTCFullYear(),
-    month: d.getUTCMonth() + 1,
-    day: d.getUTCDate(),
-    hour: d.getUTCHours(),
-    minute: d.getUTCMinutes(),
-    second: d.getUTCSeconds(),
-  };
-}
-
 function transitionsIn(zone: string, start: number, end: number): Transition[] {
   const out: Transition[] = [];
   let t = start;
@@ -52,7 +40,7 @@ function transitionsIn(zone: string, start: number, end: number): Transition[] {
     if (offset !== current) {
       const utc = findChange(zone, t, next, current);
       const to = offsetAt(zone, utc);
-      out.push({ utc, from: current, to, wall: epochToWall(utc + current) });
+      out.push({ utc, from: current, to, wall: utcWallTime(utc + current) });
       current = to;
       t = utc;
     } else {
