@@ -135,6 +135,16 @@ export function createDavProvider(options: DavProviderOptions): CalendarProvider
     };
   }
 
+  /** What every update and delete starts from: the calendar, the resource holding the UID, and its floating zone. */
+  async function loadForWrite(ctx: Ctx, ref: EventRef) {
+    const url = await calendarUrl(ctx, ref.calendarId);
+    const client = clientFor(ctx);
+    const { uid, recurrenceKey } = parseEventRef(ref);
+    const fetched = await findByUid(client, url, uid, ctx.log);
+    const floatingZone = await floatingZoneResolver(client, url)([fetched.object]);
+    return { url, client, recurrenceKey, fetched, floatingZone };
+  }
+
   return {
     id,
 
@@ -197,11 +207,7 @@ export function createDavProvider(options: DavProviderOptions): CalendarProvider
 
     updateEvent: (ctx, ref: EventRef, patch: EventPatch, mode?: EditMode) =>
       guarded(ctx, async () => {
-        const url = await calendarUrl(ctx, ref.calendarId);
-        const client = clientFor(ctx);
-        const { uid, recurrenceKey } = parseEventRef(ref);
-        const fetched = await findByUid(client, url, uid, ctx.log);
-        const floatingZone = await floatingZoneResolver(client, url)([fetched.object]);
+        const { url, client, recurrenceKey, fetched, floatingZone } = await loadForWrite(ctx, ref);
         // Planning mutates the parsed object; the stored text stays in `fetched.ics` for rollback.
         const plan = planUpdate(fetched.object, recurrenceKey, patch, mode, { ...writeContext(ctx, floatingZone), vcalendar: fetched.object.vcalendar });
         const written = await storeWritePlan(client, fetched, plan, ref.etag ?? fetched.object.etag, url);
@@ -212,11 +218,7 @@ export function createDavProvider(options: DavProviderOptions): CalendarProvider
 
     deleteEvent: (ctx, ref: EventRef, mode?: EditMode) =>
       guarded(ctx, async () => {
-        const url = await calendarUrl(ctx, ref.calendarId);
-        const client = clientFor(ctx);
-        const { uid, recurrenceKey } = parseEventRef(ref);
-        const fetched = await findByUid(client, url, uid, ctx.log);
-        const floatingZone = await floatingZoneResolver(client, url)([fetched.object]);
+        const { url, client, recurrenceKey, fetched, floatingZone } = await loadForWrite(ctx, ref);
         const plan = planDelete(fetched.object, recurrenceKey, mode, { ...writeContext(ctx, floatingZone), vcalendar: fetched.object.vcalendar });
         await storeWritePlan(client, fetched, plan, ref.etag ?? fetched.object.etag, url);
       }),
