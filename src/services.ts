@@ -20,8 +20,6 @@ export interface Services {
   clients: ClientRegistry;
   users: EndUsersRepository;
   accounts: AccountsRepository;
-  codes: AuthCodesRepository;
-  tokensRepo: TokensRepository;
   signer: TokenSigner;
   tokens: TokenService;
 }
@@ -34,5 +32,5 @@ export function createServices(config: Pick<Config, 'publicUrl'>, storage: Stora
   const tokensRepo = new TokensRepository(storage.db);
   const signer = new TokenSigner(keys.jwt, config.publicUrl);
   const tokens = new TokenService({ signer, codes, tokens: tokensRepo, users, lookupKey: keys.lookup });
-  return { clientsRepo, clients: new ClientRegistry(clientsRepo), users, accounts, codes, tokensRepo, signer, tokens };
+  return { clientsRepo, clients: new ClientRegistry(clientsRepo), users, accounts, signer, tokens };
 }

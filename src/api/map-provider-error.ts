@@ -4,8 +4,7 @@
  * own token failing and refresh or log the user out.
  */
 import { AppError, ConflictError, NotFoundError, RateLimitedError, ValidationError } from '../domain/errors.js';
-import type { ProviderErrorCode } from '../providers/types.js';
-import { ProviderError } from '../providers/types.js';
+import type { ProviderError, ProviderErrorCode } from '../providers/types.js';
 
 export function providerErrorToHttp(err: ProviderError, provider: string): AppError {
   const map: Record<ProviderErrorCode, () => AppError> = {
@@ -22,4 +21,3 @@ export function providerErrorToHttp(err: ProviderError, provider: string): AppEr
   return map[err.code]();
 }
 
-export { ProviderError };

@@ -11,10 +11,10 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { t, type Locale, type MessageKey } from '../../src/connect/i18n/translator.js';
-import { RADICALE_SKIP, startRadicale, type RadicaleServer } from '../support/radicale.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { RADICALE_SKIP, type RadicaleServer } from '../support/radicale.js';
+import type { TestServer } from '../support/server.js';
 import { tokenRequest } from '../support/oauth-flow.js';
-import { addExpiredSession, AR, authorizeUrl, BACKGROUND, EN, CHROMIUM_SKIP, launchBrowser, openPage, pageBackground, screenshot, startApp, type AppServer } from './harness.js';
+import { addExpiredSession, AR, authorizeUrl, BACKGROUND, EN, CHROMIUM_SKIP, openPage, pageBackground, screenshot, type AppServer , startBrowserStack, type BrowserStack } from './harness.js';
 
 const USER = 'dana';
 const PASSWORD = 'dana-pw';
@@ -56,20 +56,15 @@ describe('connect pages in Chromium: the whole flow by clicks', { skip: CHROMIUM
   let app: AppServer;
   let client: { clientId: string; clientSecret: string };
   let browser: Browser;
+  let stack: BrowserStack | undefined;
 
   before(async () => {
-    const [r, a, b, s] = await Promise.all([RADICALE_SKIP ? undefined : startRadicale({ users: { [USER]: PASSWORD } }), startApp(), launchBrowser(), startServer()]);
-    [rad, app, browser, almanac] = [r, a, b, s];
-    if (rad) await rad.mkcalendar(USER, 'work', { displayName: 'Work' });
+    stack = await startBrowserStack(USER, PASSWORD, { slug: 'work', displayName: 'Work' });
+    ({ rad, app, browser, almanac } = stack);
     client = await almanac.createClient({ displayName: DISPLAY, redirectUris: [app.callback] });
   });
 
-  after(async () => {
-    await browser?.close();
-    await app?.close();
-    await almanac?.close();
-    await rad?.stop();
-  });
+  after(async () => stack?.close());
 
   for (const v of VARIANTS) {
     const name = `${v.lang}-${v.theme}`;

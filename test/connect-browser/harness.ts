@@ -15,7 +15,8 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { encodeSession, SESSION_COOKIE, type ConnectSession } from '../../src/connect/connect-session.js';
 import { toLocale } from '../../src/connect/i18n/translator.js';
-import type { TestServer } from '../support/server.js';
+import { RADICALE_SKIP, startRadicale, type RadicaleServer } from '../support/radicale.js';
+import { startServer, type TestServer } from '../support/server.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_SKIP: string | false = existsSync(CHROMIUM) ? false : 'chromium not installed: apt-get install -y chromium';
@@ -180,4 +181,36 @@ export const BACKGROUND = { light: 'rgb(243, 244, 246)', dark: 'rgb(17, 19, 24)'
 /** The page background as drawn (body's, which connect.css sets from the theme). */
 export async function pageBackground(page: Page): Promise<string> {
   return page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+}
+
+export interface BrowserStack {
+  /** Absent when Radicale is not installed (those tests skip). */
+  rad?: RadicaleServer;
+  almanac: TestServer;
+  app: AppServer;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+/** Radicale (one user, one calendar), Almanac, the app's redirect target and Chromium, started together. */
+export async function startBrowserStack(user: string, password: string, calendar: { slug: string; displayName: string }): Promise<BrowserStack> {
+  const [rad, app, browser, almanac] = await Promise.all([
+    RADICALE_SKIP ? undefined : startRadicale({ users: { [user]: password } }),
+    startApp(),
+    launchBrowser(),
+    startServer(),
+  ]);
+  if (rad) await rad.mkcalendar(user, calendar.slug, { displayName: calendar.displayName });
+  return {
+    rad,
+    almanac,
+    app,
+    browser,
+    async close() {
+      await browser.close();
+      await app.close();
+      await almanac.close();
+      await rad?.stop();
+    },
+  };
 }

@@ -8,9 +8,9 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { t } from '../../src/connect/i18n/translator.js';
-import { RADICALE_SKIP, startRadicale, type RadicaleServer } from '../support/radicale.js';
-import { startServer, type TestServer } from '../support/server.js';
-import { addExpiredSession, AR, authorizeUrl, EN, CHROMIUM_SKIP, focused, launchBrowser, openPage, screenshot, startApp, tabUntil, type AppServer } from './harness.js';
+import { RADICALE_SKIP, type RadicaleServer } from '../support/radicale.js';
+import type { TestServer } from '../support/server.js';
+import { addExpiredSession, AR, authorizeUrl, EN, CHROMIUM_SKIP, focused, openPage, screenshot, tabUntil, type AppServer , startBrowserStack, type BrowserStack } from './harness.js';
 
 const USER = 'kim';
 const PASSWORD = 'kim-pw';
@@ -42,21 +42,16 @@ describe('connect pages in Chromium: keyboard only and 320 px', { skip: CHROMIUM
   let app: AppServer;
   let client: { clientId: string; clientSecret: string };
   let browser: Browser;
+  let stack: BrowserStack | undefined;
 
   before(async () => {
-    const [r, a, b, s] = await Promise.all([RADICALE_SKIP ? undefined : startRadicale({ users: { [USER]: PASSWORD } }), startApp(), launchBrowser(), startServer()]);
-    [rad, app, browser, almanac] = [r, a, b, s];
-    if (rad) await rad.mkcalendar(USER, 'home', { displayName: 'Home' });
+    stack = await startBrowserStack(USER, PASSWORD, { slug: 'home', displayName: 'Home' });
+    ({ rad, app, browser, almanac } = stack);
     // Client default auto: the pages carry the theme buttons too.
     client = await almanac.createClient({ displayName: 'Northwind Scheduling Suite', redirectUris: [app.callback] });
   });
 
-  after(async () => {
-    await browser?.close();
-    await app?.close();
-    await almanac?.close();
-    await rad?.stop();
-  });
+  after(async () => stack?.close());
 
   test('the whole flow with the keyboard alone: Tab, Enter, Space and typing', { skip: RADICALE_SKIP }, async () => {
     assert.ok(rad);
