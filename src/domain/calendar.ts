@@ -15,6 +15,8 @@ export interface Calendar {
   /** Normalised `#RRGGBB`, or null when the provider has none. */
   color: string | null;
   description: string | null;
+  /** Almanac extra: true when this account may read but not write the calendar. */
+  readOnly: boolean;
   /** The provider's own object, as it came. */
   original: unknown;
 }

@@ -22,6 +22,8 @@ export type ProviderErrorCode =
   | 'INSUFFICIENT_SCOPE'
   | 'CURSOR_INVALID'
   | 'CONFLICT'
+  /** The account may read the calendar but not write to it (shared read-only, subscribed). */
+  | 'READ_ONLY'
   | 'INVALID_INPUT'
   | 'UNKNOWN';
 

@@ -70,6 +70,7 @@ export function toCalendar(response: DavResponse, provider: ProviderId): Calenda
     timeZone: zoneOfCalendarTimezone(timezone),
     color: normalizeColor(rawColor),
     description: text(response, prop.calendarDescription) ?? null,
+    readOnly: false,
     original: {
       href: response.href,
       ...(rawColor ? { color: rawColor } : {}),

@@ -12,6 +12,8 @@ export function toCalendar(entry: GoogleCalendarListEntry): Calendar {
     timeZone: entry.timeZone ?? null,
     color: normalizeHexColor(entry.backgroundColor),
     description: entry.description ?? null,
+    // reader and freeBusyReader may not write (calendarList accessRole).
+    readOnly: entry.accessRole !== 'owner' && entry.accessRole !== 'writer',
     original: entry,
   };
 }
