@@ -8,22 +8,10 @@ import assert from 'node:assert/strict';
 import { startGoogleEmulator, type GoogleEmulator } from '../emulators/google/google-emulator.js';
 import { RADICALE_SKIP, startRadicale, type RadicaleServer } from '../support/radicale.js';
 import { startServer, type TestServer } from '../support/server.js';
-import { api, connectCaldav, finishConnect, openConnect, type ConnectSessionHandle } from '../support/connect-flow.js';
+import { api, connectCaldav, finishConnect, openConnect } from '../support/connect-flow.js';
+import { connectGoogle, googleEnv } from '../support/google-connect.js';
 
 type Api = ReturnType<typeof api>;
-
-/** Clicks through Google's consent (the emulator decides it) and back to Almanac's callback. */
-async function connectGoogle(server: TestServer, s: ConnectSessionHandle): Promise<Response> {
-  const step = await fetch(`${server.url}/connect/google`, { headers: { cookie: s.cookie } });
-  assert.equal(step.status, 200);
-  const html = await step.text();
-  const href = /href="(http:\/\/127\.0\.0\.1:\d+\/o\/oauth2\/v2\/auth[^"]*)"/.exec(html)?.[1]?.replace(/&amp;/g, '&');
-  assert.ok(href, 'the redirect step links to Google');
-  const google = await fetch(href, { redirect: 'manual' });
-  assert.equal(google.status, 302, await google.text());
-  const back = new URL(google.headers.get('location')!);
-  return fetch(`${server.url}${back.pathname}${back.search}`, { headers: { cookie: s.cookie }, redirect: 'manual' });
-}
 
 describe('Google through the server', { skip: RADICALE_SKIP }, () => {
   let emulator: GoogleEmulator;
@@ -42,19 +30,7 @@ describe('Google through the server', { skip: RADICALE_SKIP }, () => {
     emulator.addCalendar(email, { id: 'team@group.calendar.google.com', summary: 'Team', accessRole: 'reader', timeZone: 'America/New_York' });
     emulator.seedEvent(email, { summary: 'G morning', start: { dateTime: '2027-05-10T08:00:00Z' }, end: { dateTime: '2027-05-10T09:00:00Z' } });
     emulator.seedEvent('team@group.calendar.google.com', { summary: 'G team', start: { dateTime: '2027-05-10T12:00:00Z' }, end: { dateTime: '2027-05-10T13:00:00Z' } });
-    const g = emulator.settings();
-    server = await startServer({
-      env: {
-        GOOGLE_CLIENT_ID: g.clientId,
-        GOOGLE_CLIENT_SECRET: g.clientSecret,
-        GOOGLE_AUTH_URL: g.authUrl,
-        GOOGLE_TOKEN_URL: g.tokenUrl,
-        GOOGLE_REVOKE_URL: g.revokeUrl,
-        GOOGLE_USERINFO_URL: g.userInfoUrl,
-        GOOGLE_API_URL: g.apiRoot,
-        GOOGLE_RETRY_MAX_ELAPSED_MS: '800',
-      },
-    });
+    server = await startServer({ env: googleEnv(emulator) });
     client = await server.createClient();
     emulator.setConsent({ action: 'grant-all' }, email);
     const s = await openConnect(server.url, { client_id: client.clientId, user_id: 'mixed' });

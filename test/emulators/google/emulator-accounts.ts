@@ -169,6 +169,12 @@ export class Accounts {
     }
   }
 
+  /** Knob: every access token of a user stops working early; refresh tokens keep working. */
+  expireAccessTokensFor(email: string): void {
+    const sub = this.users.get(email)?.sub;
+    for (const entry of this.accessTokens.values()) if (entry.grant.sub === sub) entry.expiresAt = 0;
+  }
+
   /** Knob: an access token stops working early (Google may revoke at any time). */
   expireAccessToken(accessToken: string): void {
     const entry = this.accessTokens.get(accessToken);

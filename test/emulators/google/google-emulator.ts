@@ -43,6 +43,16 @@ export interface Fault {
   path?: string | RegExp;
 }
 
+/** Requests the `holdRequests` knob keeps waiting, like a slow network on demand. */
+export interface RequestHold {
+  /** How many requests are waiting now. */
+  waiting(): number;
+  /** Resolves once `count` requests are waiting. */
+  untilWaiting(count: number): Promise<void>;
+  /** Lets every waiting request (and any later one this hold would catch) through. */
+  release(): void;
+}
+
 export interface RecordedRequest {
   method: string;
   path: string;
@@ -85,6 +95,7 @@ export class GoogleEmulator {
   readonly clientId: string;
   readonly clientSecret: string;
   private faults: (Fault & { left: number })[] = [];
+  private holds: { left: number; method?: string; path?: string | RegExp; gate: Promise<void>; arrived(): void }[] = [];
   private readonly server = createServer((req, res) => void this.handle(req, res));
   private readonly oauth: OAuthRouteDeps;
   url = '';
@@ -186,6 +197,38 @@ export class GoogleEmulator {
     this.faults = [];
   }
 
+  /**
+   * Knob: the next `count` matching requests (default: any Calendar API request) wait
+   * before they are read, until `release()`. Lets a test decide the order in which
+   * requests that are already on the wire get their answers.
+   */
+  holdRequests(spec: { count: number; method?: string; path?: string | RegExp }): RequestHold {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let waiting = 0;
+    const watchers: { count: number; resolve(): void }[] = [];
+    const hold = {
+      left: spec.count,
+      method: spec.method,
+      path: spec.path,
+      gate,
+      arrived: () => {
+        waiting += 1;
+        for (const w of watchers.filter((x) => waiting >= x.count)) w.resolve();
+      },
+    };
+    this.holds.push(hold);
+    return {
+      waiting: () => waiting,
+      untilWaiting: (count) => (waiting >= count ? Promise.resolve() : new Promise<void>((resolve) => watchers.push({ count, resolve }))),
+      release: () => {
+        hold.left = 0;
+        this.holds = this.holds.filter((h) => h !== hold);
+        open();
+      },
+    };
+  }
+
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -206,6 +249,7 @@ export class GoogleEmulator {
       });
     });
     try {
+      await this.waitIfHeld(req, url, isApi);
       if (this.answerFault(req, res, url, isApi)) return;
       if (isApi) return await handleCalendarApi(req, res, url, { store: this.store, accounts: this.accounts, knobs: this.knobs });
       if (method === 'GET' && url.pathname === '/o/oauth2/v2/auth') return handleAuthorize(res, url, this.oauth);
@@ -225,6 +269,19 @@ export class GoogleEmulator {
         sendJson(res, 500, apiErrorBody(new ApiError(500, 'backendError', 'Backend Error')));
       }
     }
+  }
+
+  private async waitIfHeld(req: IncomingMessage, url: URL, isApi: boolean): Promise<void> {
+    const hold = this.holds.find(
+      (h) =>
+        h.left > 0 &&
+        (h.method === undefined || h.method === req.method) &&
+        (h.path === undefined ? isApi : typeof h.path === 'string' ? url.pathname.includes(h.path) : h.path.test(url.pathname)),
+    );
+    if (!hold) return;
+    hold.left -= 1;
+    hold.arrived();
+    await hold.gate;
   }
 
   private answerFault(req: IncomingMessage, res: ServerResponse, url: URL, isApi: boolean): boolean {
