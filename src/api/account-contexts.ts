@@ -22,7 +22,11 @@ export class AccountContexts {
 
   async open(account: AccountRecord, log: FastifyBaseLogger, signal?: AbortSignal): Promise<AccountHandle> {
     const entry = this.registry.get(account.provider);
-    if (!entry) throw new ProviderError('UNKNOWN', `Provider ${account.provider} is not configured on this server`);
+    if (!entry) {
+      const error = new ProviderError('UNKNOWN', `Provider ${account.provider} is not configured on this server`);
+      error.provider = account.provider;
+      throw error;
+    }
     const stored = await this.accounts.readCredentials<unknown>(account.id);
     const credentials = entry.credentials(stored, (next) => this.accounts.writeCredentials(account.id, next), account.id);
     return {
@@ -34,14 +38,18 @@ export class AccountContexts {
 
   /**
    * Runs one provider call; AUTH_REVOKED marks the account reauth_required so
-   * connection-status tells the application, and the error still propagates.
+   * connection-status tells the application, and the error still propagates, saying
+   * which provider failed.
    */
   async run<T>(handle: AccountHandle, call: (ctx: ProviderContext) => Promise<T>): Promise<T> {
     try {
       return await call(handle.context);
     } catch (err) {
-      if (err instanceof ProviderError && err.code === 'AUTH_REVOKED' && handle.account.syncState !== 'reauth_required') {
-        await this.accounts.setSyncState(handle.account.id, 'reauth_required');
+      if (err instanceof ProviderError) {
+        err.provider ??= handle.account.provider;
+        if (err.code === 'AUTH_REVOKED' && handle.account.syncState !== 'reauth_required') {
+          await this.accounts.setSyncState(handle.account.id, 'reauth_required');
+        }
       }
       throw err;
     }

@@ -25,6 +25,7 @@ export function registerCalendarsRoute(app: FastifyInstance, deps: { guard: (a: 
                 timeZone: { type: ['string', 'null'] },
                 color: { type: ['string', 'null'] },
                 description: { type: ['string', 'null'] },
+                readOnly: { type: 'boolean', description: 'Almanac extra: true when this account may read but not write the calendar' },
                 original: {},
               },
             },

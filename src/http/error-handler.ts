@@ -4,6 +4,7 @@
  * oversized body, schema failures) become clear 4xx, and nothing else leaks detail.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isProviderId, type ProviderId } from '../domain/calendar.js';
 import { AppError, OAuthError, RateLimitedError } from '../domain/errors.js';
 import { providerErrorToHttp } from '../api/map-provider-error.js';
 import { ProviderError } from '../providers/types.js';
@@ -47,11 +48,19 @@ function frameworkError(err: FastifyError): Body | undefined {
   return undefined;
 }
 
-function toBody(err: unknown, provider: string): Body | undefined {
+function toBody(err: unknown, provider: ProviderId | undefined): Body | undefined {
   if (err instanceof ProviderError) return toBody(providerErrorToHttp(err, provider), provider);
   if (err instanceof RateLimitedError) return { status: 429, error: err.code, message: err.message, retryAfter: err.retryAfterSeconds };
   if (err instanceof AppError) return { status: err.status, error: err.code, message: err.message, details: err.details };
   return frameworkError(err as FastifyError);
+}
+
+/** The provider a request names (body or query string), when it is one Almanac knows. */
+function requestedProvider(request: FastifyRequest): ProviderId | undefined {
+  const fromBody = (request.body as { provider?: unknown } | null | undefined)?.provider;
+  const fromQuery = (request.query as { provider?: unknown } | null | undefined)?.provider;
+  const named = fromBody ?? fromQuery;
+  return isProviderId(named) ? named : undefined;
 }
 
 /** Renders an error as a page for browser-facing routes (the connect pages, authorize). */
@@ -66,8 +75,7 @@ export function installErrorHandler(app: FastifyInstance, renderPage?: ErrorPage
       if (err.status === 401) reply.header('WWW-Authenticate', 'Basic realm="almanac"');
       return reply.code(err.status).header('Cache-Control', 'no-store').send({ error: err.error, error_description: err.description, message: err.description });
     }
-    const provider = (request.body as { provider?: unknown } | undefined)?.provider;
-    const body = toBody(err, typeof provider === 'string' ? provider : 'The provider');
+    const body = toBody(err, requestedProvider(request));
     if (!body) {
       request.log.error({ err }, 'unhandled error');
       const internal = { status: 500, error: 'internal_error', message: 'Internal server error' };

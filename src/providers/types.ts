@@ -22,16 +22,28 @@ export type ProviderErrorCode =
   | 'INSUFFICIENT_SCOPE'
   | 'CURSOR_INVALID'
   | 'CONFLICT'
-  /** The account may read the calendar but not write to it (shared read-only, subscribed). */
+  /**
+   * The account may read but not change this: a calendar shared read-only or subscribed,
+   * or an event only its organizer may change.
+   */
   | 'READ_ONLY'
   | 'INVALID_INPUT'
   | 'UNKNOWN';
 
 export class ProviderError extends Error {
   readonly retryAfterMs?: number;
+  /**
+   * The provider that failed. Adapters need not set it: the code that calls an adapter
+   * for an account does, so answers can name the account's provider.
+   */
+  provider?: ProviderId;
   constructor(
     readonly code: ProviderErrorCode,
-    /** Safe to show to the application: never contains credentials or event bodies. */
+    /**
+     * One clause that names the provider and says what happened (no final period); safe
+     * to show to the application: never contains credentials or event bodies. The API
+     * adds what the application should do about it.
+     */
     message: string,
     options?: { retryAfterMs?: number; cause?: unknown },
   ) {

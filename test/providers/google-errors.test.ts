@@ -170,7 +170,7 @@ describe('Google errors, retries and token refresh', () => {
     }
   });
 
-  test('missing scopes and read-only calendars are INSUFFICIENT_SCOPE', async () => {
+  test('missing scopes are INSUFFICIENT_SCOPE; a calendar shared read-only is READ_ONLY', async () => {
     const readOnly = await startGoogleHarness({ scopes: ['openid', 'email', 'https://www.googleapis.com/auth/calendar.readonly'] });
     try {
       await readOnly.provider.listCalendars(readOnly.ctx);
@@ -184,8 +184,11 @@ describe('Google errors, retries and token refresh', () => {
     const shared = h.emulator.addCalendar(h.email, { summary: 'Shared with me', accessRole: 'reader' }).id;
     await assert.rejects(
       h.provider.createEvent(h.ctx, { calendarId: shared, title: 'x', start: new Date('2025-11-01T10:00:00Z'), end: new Date('2025-11-01T11:00:00Z'), allDay: false }),
-      code('INSUFFICIENT_SCOPE'),
+      code('READ_ONLY'),
     );
+    const listed = await h.provider.listCalendars(h.ctx);
+    assert.equal(listed.find((c) => c.id === shared)?.readOnly, true);
+    assert.equal(listed.find((c) => c.id === h.email)?.readOnly, false);
   });
 
   test('unknown calendars and events are NOT_FOUND', async () => {
@@ -220,7 +223,8 @@ describe('Google errors, retries and token refresh', () => {
       [403, 'userRateLimitExceeded', 'RATE_LIMITED'],
       [403, 'quotaExceeded', 'RATE_LIMITED'],
       [403, 'insufficientPermissions', 'INSUFFICIENT_SCOPE'],
-      [403, 'forbiddenForNonOrganizer', 'INSUFFICIENT_SCOPE'],
+      [403, 'forbiddenForNonOrganizer', 'READ_ONLY'],
+      [403, 'requiredAccessLevel', 'READ_ONLY'],
       [404, 'notFound', 'NOT_FOUND'],
       [409, 'duplicate', 'CONFLICT'],
       [410, 'deleted', 'NOT_FOUND'],

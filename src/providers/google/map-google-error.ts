@@ -22,14 +22,7 @@ export type GoogleFailureKind = 'auth' | 'rate-limit' | 'server' | 'final';
 const SHORT_TERM_RATE_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded']);
 /** Limits that do not pass within a request's lifetime: surfaced at once. */
 const LONG_TERM_QUOTA_REASONS = new Set(['quotaExceeded', 'dailyLimitExceeded', 'variableTermLimitExceeded']);
-const PERMISSION_REASONS = new Set([
-  'insufficientPermissions',
-  'forbidden',
-  'forbiddenForNonOrganizer',
-  'forbiddenForServiceAccounts',
-  'requiredAccessLevel',
-  'accessNotConfigured',
-]);
+const PERMISSION_REASONS = new Set(['insufficientPermissions', 'forbidden', 'forbiddenForServiceAccounts', 'accessNotConfigured']);
 
 export function googleErrorReason(body: unknown): string | undefined {
   const envelope = body as GoogleErrorEnvelope | null;
@@ -64,6 +57,13 @@ function describe({ status, reason }: GoogleFailure): { code: ProviderErrorCode;
     case 403:
       if (reason !== undefined && (SHORT_TERM_RATE_REASONS.has(reason) || LONG_TERM_QUOTA_REASONS.has(reason))) {
         return { code: 'RATE_LIMITED', message: 'Google’s usage limits for this account were exceeded' };
+      }
+      // The grant is fine; this account's access to the calendar (or event) is not enough to write.
+      if (reason === 'requiredAccessLevel') {
+        return { code: 'READ_ONLY', message: 'Google allows this account only to read this calendar' };
+      }
+      if (reason === 'forbiddenForNonOrganizer') {
+        return { code: 'READ_ONLY', message: 'Google lets only the organizer change this event' };
       }
       if (reason === undefined || PERMISSION_REASONS.has(reason)) {
         return { code: 'INSUFFICIENT_SCOPE', message: 'Google does not allow this operation for this account' };
