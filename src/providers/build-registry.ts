@@ -50,6 +50,7 @@ export function buildProviderRegistry(config: Config): BuiltRegistry {
         const s = stored as StoredOAuthCredentials;
         return new OAuthTokenManager({
           accountKey: `google:${accountKey}`,
+          providerName: 'Google',
           initial: { accessToken: s.accessToken, refreshToken: s.refreshToken, expiresAt: s.expiresAt },
           refresh: (refreshToken) => oauth.refresh(refreshToken),
           // Keep what else is stored (granted scopes) next to the new tokens.

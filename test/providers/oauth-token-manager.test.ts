@@ -90,6 +90,52 @@ describe('OAuthTokenManager', () => {
     assert.equal(calls.length, 1);
   });
 
+  test('a manager built from tokens stored before another one’s refresh reuses that refresh', async () => {
+    const { calls, refresh } = slowRefresh(1);
+    const key = uniqueKey();
+    const stored = fresh();
+    // Two requests read the same stored tokens; the first refreshes after Google's 401 and finishes.
+    const first = new OAuthTokenManager({ accountKey: key, initial: stored, refresh, persist: async () => {} });
+    const second = new OAuthTokenManager({ accountKey: key, initial: stored, refresh, persist: async () => {} });
+    assert.equal(await first.refreshAfterRejection('access-0'), 'access-1');
+    // The second one's 401 for the same old token arrives afterwards.
+    assert.equal(await second.refreshAfterRejection('access-0'), 'access-1');
+    // A third built from the old stored tokens, after they expired, needs no refresh of its own either.
+    const third = new OAuthTokenManager({ accountKey: key, initial: { ...stored, expiresAt: Date.now() - 1000 }, refresh, persist: async () => {} });
+    assert.equal(await third.getAccessToken(), 'access-1');
+    assert.deepEqual(calls, ['refresh-0']);
+  });
+
+  test('tokens stored later than the shared ones win (the account was connected again)', async () => {
+    const { calls, refresh } = slowRefresh(1);
+    const key = uniqueKey();
+    const old = new OAuthTokenManager({ accountKey: key, initial: expired(), refresh, persist: async () => {} });
+    assert.equal(await old.getAccessToken(), 'access-1');
+    const reconnected = { accessToken: 'access-new', refreshToken: 'refresh-new', expiresAt: Date.now() + 7_200_000 };
+    const manager = new OAuthTokenManager({ accountKey: key, initial: reconnected, refresh, persist: async () => {} });
+    assert.equal(await manager.getAccessToken(), 'access-new');
+    assert.equal(calls.length, 1);
+  });
+
+  test('failures name the provider', async () => {
+    const failing = (error: Error) =>
+      new OAuthTokenManager({ accountKey: uniqueKey(), providerName: 'Google', initial: expired(), refresh: async () => Promise.reject(error), persist: async () => {} });
+    const message = async (error: Error): Promise<string> => {
+      try {
+        await failing(error).getAccessToken();
+      } catch (e) {
+        return (e as ProviderError).message;
+      }
+      throw new Error('expected a failure');
+    };
+    assert.equal(await message(new OAuthTokenEndpointError('invalid_grant', 'Token has been expired or revoked.', 400)), 'Google no longer accepts this account’s authorization (invalid_grant)');
+    assert.equal(await message(new OAuthTokenEndpointError('server_error', 'down', 503)), 'Google’s token endpoint is unavailable');
+    assert.equal(await message(new OAuthTokenEndpointError('invalid_client', 'Unauthorized', 401)), 'Google refused to refresh the access token (invalid_client)');
+    assert.equal(await message(new TypeError('fetch failed')), 'Refreshing the access token at Google failed');
+    const unnamed = new OAuthTokenManager({ accountKey: uniqueKey(), initial: expired(), refresh: async () => Promise.reject(new OAuthTokenEndpointError('invalid_grant', 'x', 400)), persist: async () => {} });
+    await assert.rejects(unnamed.getAccessToken(), { message: 'The provider no longer accepts this account’s authorization (invalid_grant)' });
+  });
+
   test('keeps a rotated refresh token', async () => {
     const persisted: OAuthTokens[] = [];
     const manager = new OAuthTokenManager({

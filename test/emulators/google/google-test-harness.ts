@@ -49,6 +49,7 @@ export async function startGoogleHarness(
   const manager = new OAuthTokenManager({
     // Unique per harness: files run in parallel and each test's account is its own.
     accountKey: `google:${email}:${process.pid}:${++accountCounter}`,
+    providerName: 'Google',
     initial: { accessToken: issued.accessToken, refreshToken: issued.refreshToken, expiresAt: Date.now() + issued.expiresIn * 1000 },
     refresh: (refreshToken) => oauth.refresh(refreshToken),
     persist: async (tokens) => void persisted.push(tokens),
