@@ -112,6 +112,9 @@ export type EventPatch = {
 
 export type EditMode = 'this' | 'following' | 'all';
 
+/** Why a recurrence sent with mode `this` for one occurrence of a series is refused. */
+export const ONE_OCCURRENCE_RULE = 'One occurrence cannot take a recurrence rule; use updateMode "following" or "all" to change the series';
+
 export interface EventRef {
   calendarId: string;
   eventId: string;

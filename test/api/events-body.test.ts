@@ -299,6 +299,20 @@ for (const [name, change, field] of updateBad) {
   });
 }
 
+test('update: a recurrence with updateMode this is refused for an occurrence, kept for a single event or the series', () => {
+  const rule = { frequency: 'WEEKLY' };
+  for (const recurrence of [rule, null]) {
+    fails(() => parseUpdateEventBody({ ...ref, recurringEventId: 'series', updateMode: 'this', recurrence }), 'recurrence', /^One occurrence cannot take a recurrence rule; use updateMode "following" or "all" to change the series$/);
+  }
+  // Without recurringEventId the request does not say it is an occurrence: the adapter decides.
+  assert.deepEqual(parseUpdateEventBody({ ...ref, updateMode: 'this', recurrence: rule }).patch.recurrence, { frequency: 'WEEKLY' });
+  // The series addressed by its own id.
+  assert.equal(parseUpdateEventBody({ ...ref, recurringEventId: 'evt', updateMode: 'this', recurrence: rule }).mode, 'this');
+  for (const updateMode of ['following', 'all', undefined]) {
+    assert.ok(parseUpdateEventBody({ ...ref, recurringEventId: 'series', updateMode, recurrence: rule }).patch.recurrence);
+  }
+});
+
 // ---- delete -----------------------------------------------------------------------------
 
 test('delete: from the query, from the body, or both when they agree', () => {

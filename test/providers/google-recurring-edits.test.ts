@@ -116,6 +116,144 @@ describe('Google recurring edits: this / following / all', () => {
     assert.deepEqual(after.map((e) => e.start), instances.map((e) => e.start));
   });
 
+  /** The occurrence of a listing that starts at `iso`. */
+  const at = (events: CalendarEvent[], iso: string): CalendarEvent => {
+    const found = events.find((e) => e.start === iso);
+    assert.ok(found, `an occurrence at ${iso}`);
+    return found;
+  };
+  /** Replaces the master's recurrence lines in Google's store (EXDATEs as other clients write them). */
+  const setRecurrence = (calendarId: string, masterId: string, lines: string[]): void => {
+    h.emulator.store.patch(calendarId, masterId, { recurrence: lines }, { conferenceDataVersion: 0, actorEmail: h.email });
+  };
+  const shown = (events: CalendarEvent[]): string[] => events.map((e) => `${e.start} ${e.title}${e.location ? ` @${e.location}` : ''}`);
+
+  test('update following counts COUNT by slot: an occurrence moved past the split and excluded ones before it still count', async () => {
+    const { calendarId, master, instances } = await series({ count: 10 });
+    const ref = (e: CalendarEvent) => ({ calendarId, eventId: e.id, recurringEventId: master.id });
+    // Tue Nov 4 moves to Mon Nov 10 15:00 New York; Wed Nov 5 is excluded by EXDATE; Thu Nov 6 is cancelled.
+    await h.provider.updateEvent(h.ctx, ref(instances[1]!), { start: new Date('2025-11-10T20:00:00Z'), end: new Date('2025-11-10T20:15:00Z') }, 'this');
+    setRecurrence(calendarId, master.id, ['RRULE:FREQ=DAILY;COUNT=10', 'EXDATE;TZID=America/New_York:20251105T090000']);
+    await h.provider.deleteEvent(h.ctx, ref(instances[3]!), 'this');
+    const before = await list(calendarId);
+    assert.equal(before.length, 8);
+
+    const created = await h.provider.updateEvent(h.ctx, ref(at(before, '2025-11-07T14:00:00.000Z')), { title: 'Standup v2' }, 'following');
+    assert.equal(rruleOf(stored(calendarId).find((e) => e.id === created.id)), 'RRULE:FREQ=DAILY;COUNT=6', 'Nov 7 to Nov 12: ten minus the four slots before');
+    const after = await list(calendarId);
+    assert.deepEqual(after.map((e) => e.start), before.map((e) => e.start), 'both series together hold exactly the original occurrences');
+    assert.deepEqual(
+      after.filter((e) => e.title === 'Standup').map((e) => e.start),
+      ['2025-11-03T14:00:00.000Z', '2025-11-10T20:00:00.000Z'],
+      'the moved occurrence stays with the series its slot belongs to',
+    );
+  });
+
+  test('update following keeps later exceptions: cancelled and excluded stay away, moved stays moved, retitled keeps its title', async () => {
+    const { calendarId, master, instances } = await series({ count: 10 });
+    const ref = (e: CalendarEvent) => ({ calendarId, eventId: e.id, recurringEventId: master.id });
+    await h.provider.deleteEvent(h.ctx, ref(instances[5]!), 'this'); // Sat Nov 8
+    await h.provider.updateEvent(h.ctx, ref(instances[6]!), { start: new Date('2025-11-09T20:00:00Z'), end: new Date('2025-11-09T20:15:00Z') }, 'this'); // Sun Nov 9 at 15:00
+    await h.provider.updateEvent(h.ctx, ref(instances[7]!), { title: 'Demo day' }, 'this'); // Mon Nov 10
+    setRecurrence(calendarId, master.id, ['RRULE:FREQ=DAILY;COUNT=10', 'EXDATE;TZID=America/New_York:20251111T090000']); // Tue Nov 11
+    const before = await list(calendarId);
+    assert.equal(before.length, 8);
+
+    const created = await h.provider.updateEvent(h.ctx, ref(at(before, '2025-11-06T14:00:00.000Z')), { location: 'Room 2' }, 'following');
+    const after = await list(calendarId);
+    assert.deepEqual(shown(after), [
+      '2025-11-03T14:00:00.000Z Standup',
+      '2025-11-04T14:00:00.000Z Standup',
+      '2025-11-05T14:00:00.000Z Standup',
+      '2025-11-06T14:00:00.000Z Standup @Room 2',
+      '2025-11-07T14:00:00.000Z Standup @Room 2',
+      '2025-11-09T20:00:00.000Z Standup @Room 2',
+      '2025-11-10T14:00:00.000Z Demo day @Room 2',
+      '2025-11-12T14:00:00.000Z Standup @Room 2',
+    ]);
+    assert.ok(after.slice(3).every((e) => e.recurringEventId === created.id), 'the rest belongs to the new series');
+
+    // In Google's own store: the new series excludes the cancelled and the excluded day, and holds the two exceptions.
+    const newMaster = stored(calendarId).find((e) => e.id === created.id)!;
+    assert.deepEqual(newMaster.recurrence, ['RRULE:FREQ=DAILY;COUNT=7', 'EXDATE;TZID=America/New_York:20251108T090000,20251111T090000']);
+    const exceptions = stored(calendarId).filter((e) => e.recurringEventId === created.id);
+    assert.deepEqual(
+      exceptions.map((e) => [e.originalStartTime?.dateTime, e.start?.dateTime, e.summary, e['location']]).sort(),
+      [
+        ['2025-11-09T09:00:00-05:00', '2025-11-09T15:00:00-05:00', 'Standup', 'Room 2'],
+        ['2025-11-10T09:00:00-05:00', '2025-11-10T09:00:00-05:00', 'Demo day', 'Room 2'],
+      ],
+    );
+  });
+
+  test('update following that moves the series’ time keeps later exceptions in their positions', async () => {
+    const { calendarId, master, instances } = await series({ count: 10 });
+    const ref = (e: CalendarEvent) => ({ calendarId, eventId: e.id, recurringEventId: master.id });
+    await h.provider.deleteEvent(h.ctx, ref(instances[5]!), 'this'); // Sat Nov 8
+    await h.provider.updateEvent(h.ctx, ref(instances[6]!), { start: new Date('2025-11-09T20:00:00Z'), end: new Date('2025-11-09T20:15:00Z') }, 'this'); // Sun Nov 9 at 15:00
+    await h.provider.updateEvent(h.ctx, ref(instances[7]!), { title: 'Demo day' }, 'this'); // Mon Nov 10
+    setRecurrence(calendarId, master.id, ['RRULE:FREQ=DAILY;COUNT=10', 'EXDATE;TZID=America/New_York:20251111T090000']); // Tue Nov 11
+
+    // From Thu Nov 6 on the standup is at 10:00 New York.
+    const created = await h.provider.updateEvent(h.ctx, ref(instances[3]!), { start: new Date('2025-11-06T15:00:00Z'), end: new Date('2025-11-06T15:15:00Z') }, 'following');
+    assert.deepEqual(shown(await list(calendarId)), [
+      '2025-11-03T14:00:00.000Z Standup',
+      '2025-11-04T14:00:00.000Z Standup',
+      '2025-11-05T14:00:00.000Z Standup',
+      '2025-11-06T15:00:00.000Z Standup',
+      '2025-11-07T15:00:00.000Z Standup',
+      '2025-11-09T20:00:00.000Z Standup',
+      '2025-11-10T15:00:00.000Z Demo day',
+      '2025-11-12T15:00:00.000Z Standup',
+    ]);
+    assert.deepEqual(stored(calendarId).find((e) => e.id === created.id)!.recurrence, [
+      'RRULE:FREQ=DAILY;COUNT=7',
+      'EXDATE;TZID=America/New_York:20251108T100000,20251111T100000',
+    ]);
+  });
+
+  test('all-day series: following keeps cancelled and excluded days as dates and counts them', async () => {
+    const { calendarId, master, instances } = await series({ count: 8 }, true);
+    const ref = (e: CalendarEvent) => ({ calendarId, eventId: e.id, recurringEventId: master.id });
+    await h.provider.deleteEvent(h.ctx, ref(instances[1]!), 'this'); // Nov 4, before the split
+    await h.provider.deleteEvent(h.ctx, ref(instances[5]!), 'this'); // Nov 8, after it
+    setRecurrence(calendarId, master.id, ['RRULE:FREQ=DAILY;COUNT=8', 'EXDATE;VALUE=DATE:20251109']);
+    const before = await list(calendarId);
+    const created = await h.provider.updateEvent(h.ctx, ref(at(before, '2025-11-06T00:00:00.000Z')), { title: 'Later' }, 'following');
+    assert.deepEqual(stored(calendarId).find((e) => e.id === created.id)!.recurrence, ['RRULE:FREQ=DAILY;COUNT=5', 'EXDATE;VALUE=DATE:20251108,20251109']);
+    const after = await list(calendarId);
+    assert.deepEqual(after.map((e) => e.start), before.map((e) => e.start));
+    assert.deepEqual(after.map((e) => e.start.slice(0, 10)), ['2025-11-03', '2025-11-05', '2025-11-06', '2025-11-07', '2025-11-10']);
+  });
+
+  test('update this with a recurrence on an occurrence is INVALID_INPUT and writes nothing', async () => {
+    const { calendarId, master, instances } = await series({ count: 3 });
+    h.emulator.requests.length = 0;
+    await assert.rejects(
+      h.provider.updateEvent(h.ctx, { calendarId, eventId: instances[1]!.id }, { recurrence: { frequency: 'WEEKLY' } }, 'this'),
+      (e: unknown) => e instanceof ProviderError && e.code === 'INVALID_INPUT',
+    );
+    assert.deepEqual(h.emulator.requests.filter((r) => r.method !== 'GET'), []);
+    assert.equal(stored(calendarId).length, 1);
+    assert.equal(rruleOf(stored(calendarId)[0]), 'RRULE:FREQ=DAILY;COUNT=3');
+    assert.equal(master.id, stored(calendarId)[0]!.id);
+  });
+
+  test('the application’s ETag makes writes conditional: stale is CONFLICT and changes nothing, current writes', async () => {
+    const event = await h.provider.createEvent(h.ctx, { calendarId: h.email, title: 'Draft', start: new Date('2025-11-12T15:00:00Z'), end: new Date('2025-11-12T16:00:00Z'), allDay: false });
+    const seen = (event.original as EventResource).etag!;
+    h.emulator.store.patch(h.email, event.id, { summary: 'Edited elsewhere' }, { conferenceDataVersion: 0, actorEmail: h.email });
+    const isConflict = (e: unknown): boolean => e instanceof ProviderError && e.code === 'CONFLICT';
+    await assert.rejects(h.provider.updateEvent(h.ctx, { calendarId: h.email, eventId: event.id, etag: seen }, { title: 'Mine' }), isConflict);
+    await assert.rejects(h.provider.deleteEvent(h.ctx, { calendarId: h.email, eventId: event.id, etag: seen }), isConflict);
+    assert.equal(h.emulator.store.storedEvent(h.email, event.id)!.summary, 'Edited elsewhere');
+    assert.equal(h.emulator.store.storedEvent(h.email, event.id)!.status, 'confirmed');
+    const current = h.emulator.store.storedEvent(h.email, event.id)!.etag!;
+    // Copied without its quotes it still names the same version.
+    const updated = await h.provider.updateEvent(h.ctx, { calendarId: h.email, eventId: event.id, etag: current.replaceAll('"', '') }, { title: 'Mine' });
+    assert.equal(updated.title, 'Mine');
+  });
+
   test('update following on an UNTIL series keeps the end; on the first occurrence it edits the whole series', async () => {
     const { calendarId, master, instances } = await series({ until: '20251112T235959Z' });
     const created = await h.provider.updateEvent(h.ctx, { calendarId, eventId: instances[5]!.id, recurringEventId: master.id }, { title: 'Later' }, 'following');

@@ -27,9 +27,13 @@
  *   (the adapter recognises the service from the URL).
  * - DELETE: parameters from the query string and/or a JSON body; a parameter given in
  *   both with different values is a 400 (a destructive call must not guess).
+ * - PUT with updateMode "this", a recurrence (or null) and a recurringEventId naming a
+ *   series other than eventId: 400, since one occurrence has no rule of its own. The
+ *   same on a single event (no recurringEventId) makes it recurring.
  */
 import {
   isProviderId,
+  ONE_OCCURRENCE_RULE,
   PROVIDER_IDS,
   type Availability,
   type ConferenceProvider,
@@ -604,6 +608,13 @@ export function parseCreateEventBody(body: unknown): CreateEventRequest {
   return { provider: provider!, input };
 }
 
+/**
+ * One occurrence has no rule of its own: providers would drop it silently (Google) or
+ * refuse it. Adapters refuse it too when the request does not say the event is an
+ * occurrence (no recurringEventId), with the same words (ONE_OCCURRENCE_RULE).
+ */
+const ONE_OCCURRENCE_DETAIL = 'cannot be set on one occurrence (updateMode "this"); use "following" or "all" to change the series';
+
 /** PUT /api/event: omitted fields unchanged, null clears. */
 export function parseUpdateEventBody(body: unknown): UpdateEventRequest {
   const r = new Reader(readBody(body), new Issues(), 'update');
@@ -611,6 +622,9 @@ export function parseUpdateEventBody(body: unknown): UpdateEventRequest {
   const ref = readRef(r);
   const patch = readEventFields(r);
   const mode = r.oneOf('updateMode', EDIT_MODES, { clearable: true }) ?? 'all';
+  if (mode === 'this' && patch.recurrence !== undefined && ref?.recurringEventId !== undefined && ref.recurringEventId !== ref.eventId) {
+    r.issues.add('recurrence', ONE_OCCURRENCE_DETAIL, ONE_OCCURRENCE_RULE);
+  }
   r.issues.throwIfAny();
   return { provider: provider!, ref: ref!, patch, mode };
 }

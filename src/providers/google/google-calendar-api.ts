@@ -15,6 +15,8 @@ export interface EventsListParams {
   maxResults?: number;
   pageToken?: string;
   showDeleted?: boolean;
+  /** A series and its exceptions share the master's iCalUID. */
+  iCalUID?: string;
 }
 
 export interface WriteOptions {

@@ -112,13 +112,16 @@ function mergeAttendees(emails: string[], current: GoogleAttendee[] | undefined)
 
 /**
  * start and end travel together whenever any time field changes: a PATCH of one side
- * alone could leave the other in a different form (date vs dateTime) or zone.
+ * alone could leave the other in a different form (date vs dateTime) or zone. They are
+ * also rewritten when a timed event without a zone becomes recurring: Google refuses
+ * recurring timed events whose start has no `timeZone` to expand them in.
  */
 function timesPatch(patch: EventPatch, current: GoogleEvent): JsonObject {
-  if (patch.start === undefined && patch.end === undefined && patch.allDay === undefined && patch.timeZone === undefined) {
+  const allDay = patch.allDay ?? isAllDay(current);
+  const needsZone = patch.recurrence != null && !allDay && !current.start?.timeZone;
+  if (patch.start === undefined && patch.end === undefined && patch.allDay === undefined && patch.timeZone === undefined && !needsZone) {
     return {};
   }
-  const allDay = patch.allDay ?? isAllDay(current);
   const startMs = patch.start?.getTime() ?? dateTimeMs(current.start) ?? Date.now();
   const endMs = patch.end?.getTime() ?? dateTimeMs(current.end) ?? startMs;
   const recurring = patch.recurrence === undefined ? current.recurrence !== undefined : patch.recurrence !== null;

@@ -1,9 +1,12 @@
 /**
  * Creating, updating and deleting events, including the `this` / `following` / `all`
  * edits of recurring series as PROVIDERS.md §1.4 describes them. Every change is
- * conditional on the ETag just read, so a concurrent edit surfaces as CONFLICT.
+ * conditional: on the ETag the application sent (EventRef.etag) when it sent one, else
+ * on the ETag just read, so a concurrent edit surfaces as CONFLICT instead of being
+ * overwritten.
  */
 import { randomBytes } from 'node:crypto';
+import { ONE_OCCURRENCE_RULE } from '../../domain/calendar.js';
 import type { CalendarEvent, EditMode, EventInput, EventPatch, EventRef } from '../../domain/calendar.js';
 import { ProviderError } from '../types.js';
 import type { GoogleCalendarApi } from './google-calendar-api.js';
@@ -11,14 +14,27 @@ import { applyMergePatch, buildInsertBody, buildPatchBody, googleDateTime } from
 import type { JsonObject } from './google-event-body-builder.js';
 import { dateTimeMs, eventEndMs, eventStartMs, isAllDay, toCalendarEvent } from './google-event-mapper.js';
 import type { GoogleContext } from './google-http.js';
+import { exdateLine, exdateSlots, mapSlots, occurrencesBefore, slotKey, slotMs, slotOf } from './google-occurrence-slots.js';
+import type { Slot } from './google-occurrence-slots.js';
 import { endRecurrenceBefore, recurrenceCount, withCount } from './google-recurrence.js';
 import type { GoogleEvent } from './google-wire-types.js';
 
 const BASE32HEX = '0123456789abcdefghijklmnopqrstuv';
+const DAY_MS = 86_400_000;
+/** Against a server that never stops handing out page tokens. */
+const MAX_PAGES = 1000;
 
 /** A random id in Google's allowed alphabet (base32hex), so inserts can be repeated safely. */
 export function newGoogleEventId(): string {
   return [...randomBytes(26)].map((b) => BASE32HEX[b % 32]).join('');
+}
+
+/** What a series' occurrences at or after a split point hold beyond the rule itself. */
+interface LaterChanges {
+  /** Slots with no occurrence: EXDATEs and cancelled occurrences. */
+  excluded: Slot[];
+  /** Occurrences changed on their own (moved, retitled, …): exceptions of the series. */
+  changed: GoogleEvent[];
 }
 
 export class GoogleEventEditor {
@@ -34,9 +50,16 @@ export class GoogleEventEditor {
     const calendarId = ref.calendarId;
     const target = await this.load(ctx, calendarId, ref.eventId);
     // A single event, or a series addressed by its master: the change applies to exactly it.
-    if (target.recurringEventId === undefined || (mode ?? 'this') === 'this') {
-      return toCalendarEvent(await this.patch(ctx, calendarId, target, patch), calendarId);
+    if (target.recurringEventId === undefined) {
+      return toCalendarEvent(await this.patch(ctx, calendarId, target, patch, ref.etag), calendarId);
     }
+    if ((mode ?? 'this') === 'this') {
+      // Google would store the exception and drop the rule without a word.
+      if (patch.recurrence !== undefined) throw new ProviderError('INVALID_INPUT', ONE_OCCURRENCE_RULE);
+      return toCalendarEvent(await this.patch(ctx, calendarId, target, patch, ref.etag), calendarId);
+    }
+    // The application read the occurrence; the write goes to the series, so its ETag is checked here.
+    assertUnchanged(target, ref.etag);
     const master = await this.load(ctx, calendarId, target.recurringEventId);
     if (mode === 'all' || isFirstOccurrence(target, master)) {
       return toCalendarEvent(await this.patch(ctx, calendarId, master, patchForSeries(patch, target, master)), calendarId);
@@ -51,15 +74,16 @@ export class GoogleEventEditor {
     const effective = mode ?? 'all';
     if (target.recurringEventId === undefined || effective === 'this') {
       // Deleting an instance id cancels that one occurrence (Google keeps it as a cancelled exception).
-      await this.api.deleteEvent(ctx, calendarId, target.id!, { etag: target.etag });
+      await this.api.deleteEvent(ctx, calendarId, target.id, { etag: ifMatch(ref.etag) ?? target.etag });
       return;
     }
+    assertUnchanged(target, ref.etag);
     const master = await this.load(ctx, calendarId, target.recurringEventId);
     if (effective === 'all' || isFirstOccurrence(target, master)) {
-      await this.api.deleteEvent(ctx, calendarId, master.id!, { etag: master.etag });
+      await this.api.deleteEvent(ctx, calendarId, master.id, { etag: master.etag });
       return;
     }
-    await this.api.patchEvent(ctx, calendarId, master.id!, { recurrence: this.truncatedBefore(master, target) }, { etag: master.etag });
+    await this.api.patchEvent(ctx, calendarId, master.id, { recurrence: this.truncatedBefore(master, target) }, { etag: master.etag });
   }
 
   private async load(ctx: GoogleContext, calendarId: string, eventId: string): Promise<GoogleEvent & { id: string }> {
@@ -69,10 +93,11 @@ export class GoogleEventEditor {
     return event as GoogleEvent & { id: string };
   }
 
-  private async patch(ctx: GoogleContext, calendarId: string, current: GoogleEvent, patch: EventPatch): Promise<GoogleEvent> {
+  /** PATCH conditional on `etag` (the application's) or else on the ETag `current` was read with. */
+  private async patch(ctx: GoogleContext, calendarId: string, current: GoogleEvent, patch: EventPatch, etag?: string): Promise<GoogleEvent> {
     const write = buildPatchBody(patch, current);
     return this.api.patchEvent(ctx, calendarId, current.id!, write.body, {
-      etag: current.etag,
+      etag: ifMatch(etag) ?? current.etag,
       conferenceDataVersion: write.conferenceDataVersion,
     });
   }
@@ -92,34 +117,39 @@ export class GoogleEventEditor {
   /**
    * `following`: a new series from the target's slot on (inserted first, so a failure
    * later duplicates rather than loses occurrences), then the master ends just before
-   * the slot. If ending the master fails the new series is removed again.
+   * the slot. If anything after the insert fails the new series is removed again.
+   *
+   * Unless the application gives a new rule, the new series continues the old one
+   * exactly: COUNT becomes what the old rule had left (RFC 5545 counts excluded and
+   * moved occurrences by their slot), excluded and cancelled occurrences stay excluded,
+   * and occurrences changed on their own keep their changes, at their new position
+   * when the edit moved the series' times.
    */
   private async splitSeries(
     ctx: GoogleContext,
     calendarId: string,
-    master: GoogleEvent,
+    master: GoogleEvent & { id: string },
     target: GoogleEvent,
     patch: EventPatch,
   ): Promise<GoogleEvent> {
-    const slotMs = occurrenceSlotMs(target);
+    const split = slotOf(target)!;
+    const startMs = occurrenceSlotMs(target);
     const allDay = isAllDay(master);
     const zone = master.start?.timeZone;
     const copy: JsonObject = {
       ...seriesFields(master),
-      start: googleDateTime(slotMs, allDay, zone),
-      end: googleDateTime(slotMs + (eventEndMs(master) - eventStartMs(master)), allDay, zone),
+      start: googleDateTime(startMs, allDay, zone),
+      end: googleDateTime(startMs + (eventEndMs(master) - eventStartMs(master)), allDay, zone),
     };
-    const count = recurrenceCount(master.recurrence ?? []);
-    if (count !== undefined && patch.recurrence === undefined) {
-      const before = await this.countOccurrencesBefore(ctx, calendarId, master, slotMs);
-      copy.recurrence = withCount(master.recurrence ?? [], Math.max(1, count - before));
-    }
     const write = buildPatchBody(patch, copy as GoogleEvent);
     const body: JsonObject = { ...applyMergePatch(copy, write.body), id: newGoogleEventId() };
+    const later = patch.recurrence === undefined ? await this.laterChanges(ctx, calendarId, master, split) : undefined;
+    if (later) body.recurrence = continuedRecurrence(master, split, body as GoogleEvent, later.excluded);
     const carriesConference = body.conferenceData !== undefined;
     const created = await this.insert(ctx, calendarId, body, carriesConference || write.conferenceDataVersion ? 1 : undefined);
     try {
-      await this.api.patchEvent(ctx, calendarId, master.id!, { recurrence: this.truncatedBefore(master, target) }, { etag: master.etag });
+      if (later && later.changed.length > 0) await this.carryChanges(ctx, calendarId, master, split, created, later.changed);
+      await this.api.patchEvent(ctx, calendarId, master.id, { recurrence: this.truncatedBefore(master, target) }, { etag: master.etag });
     } catch (error) {
       await this.api.deleteEvent(ctx, calendarId, created.id!).catch((cleanup: unknown) => {
         ctx.log.warn({ err: describeError(cleanup) }, 'google: could not remove the new series after a failed split');
@@ -127,6 +157,71 @@ export class GoogleEventEditor {
       throw error;
     }
     return created;
+  }
+
+  /**
+   * The master's exclusions and exceptions at or after `split`. A series and its
+   * exceptions share the master's iCalUID; without singleEvents Google lists the
+   * exceptions as their own items, cancelled ones (showDeleted) as stubs with their slot.
+   */
+  private async laterChanges(ctx: GoogleContext, calendarId: string, master: GoogleEvent & { id: string }, split: Slot): Promise<LaterChanges> {
+    const atOrAfter = (slot: Slot | undefined): slot is Slot => slot !== undefined && slotMs(slot) >= slotMs(split);
+    const later: LaterChanges = { excluded: exdateSlots(master).filter(atOrAfter), changed: [] };
+    if (!master.iCalUID) return later;
+    let pageToken: string | undefined;
+    let pages = 0;
+    do {
+      if (++pages > MAX_PAGES) throw new ProviderError('UNKNOWN', 'Google kept returning more pages of exceptions');
+      const page = await this.api.listEvents(ctx, calendarId, { iCalUID: master.iCalUID, showDeleted: true, maxResults: 2500, pageToken });
+      for (const item of page.items ?? []) {
+        if (item.recurringEventId !== master.id) continue;
+        const slot = slotOf(item);
+        if (!atOrAfter(slot)) continue;
+        if (item.status === 'cancelled') later.excluded.push(slot);
+        else later.changed.push(item);
+      }
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    return later;
+  }
+
+  /** Re-applies each changed occurrence of the old series to the occurrence in its position in `created`. */
+  private async carryChanges(ctx: GoogleContext, calendarId: string, master: GoogleEvent, split: Slot, created: GoogleEvent, changed: GoogleEvent[]): Promise<void> {
+    const positions = mapSlots(master, split, created, changed.map((e) => slotOf(e)!));
+    const instances = await this.instancesAt(ctx, calendarId, created.id!, [...positions.values()]);
+    for (const exception of changed) {
+      const position = positions.get(slotKey(slotOf(exception)!));
+      const instance = position ? instances.get(slotKey(position)) : undefined;
+      if (!instance?.id) {
+        ctx.log.warn({ calendarId }, 'google: an occurrence changed on its own has no place in the new series');
+        continue;
+      }
+      const { body, conferenceDataVersion } = exceptionChanges(exception, master);
+      if (Object.keys(body).length === 0) continue;
+      await this.api.patchEvent(ctx, calendarId, instance.id, body, { etag: instance.etag, conferenceDataVersion });
+    }
+  }
+
+  /** The occurrences of a series at the given slots, by slot key. */
+  private async instancesAt(ctx: GoogleContext, calendarId: string, seriesId: string, slots: Slot[]): Promise<Map<string, GoogleEvent>> {
+    const found = new Map<string, GoogleEvent>();
+    if (slots.length === 0) return found;
+    const wanted = new Set(slots.map(slotKey));
+    const times = slots.map(slotMs);
+    // All-day slots are dated in the calendar's zone at Google: a day either side covers any zone.
+    const range = { timeMin: new Date(Math.min(...times) - DAY_MS).toISOString(), timeMax: new Date(Math.max(...times) + 2 * DAY_MS).toISOString() };
+    let pageToken: string | undefined;
+    let pages = 0;
+    do {
+      if (++pages > MAX_PAGES) throw new ProviderError('UNKNOWN', 'Google kept returning more pages of occurrences');
+      const page = await this.api.listInstances(ctx, calendarId, seriesId, { ...range, maxResults: 2500, pageToken });
+      for (const item of page.items ?? []) {
+        const slot = slotOf(item);
+        if (slot && wanted.has(slotKey(slot))) found.set(slotKey(slot), item);
+      }
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    return found;
   }
 
   private truncatedBefore(master: GoogleEvent, target: GoogleEvent): string[] {
@@ -137,24 +232,94 @@ export class GoogleEventEditor {
       date: slot?.date,
     });
   }
+}
 
-  /** COUNT counts every generated occurrence, cancelled ones included (RFC 5545 §3.3.10). */
-  private async countOccurrencesBefore(ctx: GoogleContext, calendarId: string, master: GoogleEvent, slotMs: number): Promise<number> {
-    let count = 0;
-    let pageToken: string | undefined;
-    do {
-      const page = await this.api.listInstances(ctx, calendarId, master.id!, {
-        timeMin: new Date(eventStartMs(master)).toISOString(),
-        timeMax: new Date(slotMs).toISOString(),
-        showDeleted: true,
-        maxResults: 2500,
-        pageToken,
-      });
-      count += (page.items ?? []).filter((i) => occurrenceSlotMs(i) < slotMs).length;
-      pageToken = page.nextPageToken;
-    } while (pageToken);
-    return count;
+/** An If-Match value for an ETag as applications copy it from `original.etag` (Google's are quoted). */
+function ifMatch(etag: string | undefined): string | undefined {
+  if (etag === undefined) return undefined;
+  const trimmed = etag.trim();
+  return /^(W\/)?".*"$/.test(trimmed) ? trimmed : `"${trimmed}"`;
+}
+
+const comparableEtag = (etag: string | undefined): string | undefined => etag?.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+
+/** The application's ETag against the version just read: a write must not go ahead on a stale view. */
+function assertUnchanged(current: GoogleEvent, etag: string | undefined): void {
+  if (etag !== undefined && comparableEtag(etag) !== comparableEtag(current.etag)) {
+    throw new ProviderError('CONFLICT', 'The event changed at Google since it was read');
   }
+}
+
+/**
+ * The recurrence of a series continuing `master` from `split`: the same rule with the
+ * COUNT it had left, other lines kept, and one EXDATE line for the excluded slots,
+ * moved to their positions in the new series.
+ */
+function continuedRecurrence(master: GoogleEvent, split: Slot, continuing: GoogleEvent, excluded: Slot[]): string[] {
+  const lines = master.recurrence ?? [];
+  const count = recurrenceCount(lines);
+  const ruled = count === undefined ? [...lines] : withCount(lines, Math.max(1, count - (occurrencesBefore(master, split) ?? 0)));
+  const kept = ruled.filter((line) => !/^EXDATE[;:]/i.test(line));
+  const positions = mapSlots(master, split, { ...continuing, recurrence: kept }, excluded);
+  const exdate = exdateLine(continuing, [...positions.values()]);
+  return exdate ? [...kept, exdate] : kept;
+}
+
+/** Fields an occurrence may hold on its own, compared with the master it was cut from. */
+const OCCURRENCE_FIELDS = [
+  'summary',
+  'description',
+  'location',
+  'colorId',
+  'transparency',
+  'visibility',
+  'status',
+  'reminders',
+  'extendedProperties',
+] as const;
+
+/**
+ * What an occurrence changed on its own, as a PATCH for its counterpart in a new series:
+ * the fields where it differs from the master (they win over the edit that split the
+ * series), and its times when it was moved or resized.
+ */
+function exceptionChanges(exception: GoogleEvent, master: GoogleEvent): { body: JsonObject; conferenceDataVersion?: 1 } {
+  const body: JsonObject = {};
+  for (const key of OCCURRENCE_FIELDS) {
+    if (!sameJson(exception[key], master[key])) body[key] = exception[key] ?? null;
+  }
+  if (!sameJson(guests(exception), guests(master))) body.attendees = guests(exception) ?? [];
+  const moved = dateTimeMs(exception.start) !== dateTimeMs(exception.originalStartTime);
+  const resized = eventEndMs(exception) - eventStartMs(exception) !== eventEndMs(master) - eventStartMs(master);
+  if (moved || resized) {
+    body.start = exception.start;
+    body.end = exception.end;
+  }
+  let conferenceDataVersion: 1 | undefined;
+  const conference = exception.conferenceData;
+  if (conference?.entryPoints?.length && !sameJson(conference.entryPoints, master.conferenceData?.entryPoints)) {
+    body.conferenceData = { conferenceSolution: conference.conferenceSolution, conferenceId: conference.conferenceId, entryPoints: conference.entryPoints };
+    conferenceDataVersion = 1;
+  }
+  return { body, conferenceDataVersion };
+}
+
+/** The guest list as written (Google adds flags such as `self` and `organizer` on reads). */
+function guests(event: GoogleEvent): JsonObject[] | undefined {
+  return event.attendees?.map(({ email, displayName, optional, responseStatus }) => ({ email, displayName, optional, responseStatus }));
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return stableJson(a) === stableJson(b);
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as JsonObject).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'undefined';
 }
 
 /** Where an occurrence sits in its series (its original start, even when moved). */
