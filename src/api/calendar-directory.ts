@@ -4,7 +4,7 @@
  * others, it is reported next to the results.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { Calendar, ProviderId } from '../domain/calendar.js';
+import { PROVIDER_NAMES, type Calendar, type ProviderId } from '../domain/calendar.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { ProviderError } from '../providers/types.js';
 import type { AccountRecord, AccountsRepository } from '../storage/repositories/accounts.repo.js';
@@ -66,14 +66,15 @@ export class CalendarDirectory {
     if (owner) return owner.handle;
     const others = await this.list(userId, log, undefined, provider);
     const elsewhere = others.listed.find((l) => l.calendars.some((c) => c.id === calendarId));
+    const name = PROVIDER_NAMES[provider];
     if (elsewhere) {
-      throw new ValidationError(`Calendar ${calendarId} belongs to a ${elsewhere.handle.account.provider} account, not ${provider}`);
+      throw new ValidationError(`Calendar ${calendarId} belongs to the user’s ${PROVIDER_NAMES[elsewhere.handle.account.provider]} account, not to their ${name} accounts`);
     }
     // Cannot tell whether it exists while an account that might hold it is failing: say that.
     if (dir.failures[0]) throw dir.failures[0].error;
     if (dir.listed.length === 0) {
-      throw new NotFoundError(`No ${provider} account is connected for this user`);
+      throw new NotFoundError(`No ${name} account is connected for this user`);
     }
-    throw new NotFoundError(`Calendar ${calendarId} was not found in the connected ${provider} accounts`);
+    throw new NotFoundError(`Calendar ${calendarId} was not found in the connected ${name} accounts`);
   }
 }

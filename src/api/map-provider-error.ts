@@ -7,17 +7,9 @@
  * The message is the provider's own clause (which already names the provider), followed
  * where it helps by what the application can do about it, so nothing is said twice.
  */
-import type { ProviderId } from '../domain/calendar.js';
+import { PROVIDER_NAMES, type ProviderId } from '../domain/calendar.js';
 import { AppError, ConflictError, ForbiddenError, NotFoundError, RateLimitedError, ValidationError } from '../domain/errors.js';
 import type { ProviderError, ProviderErrorCode } from '../providers/types.js';
-
-/** How an account of each provider is called in a sentence. */
-const ACCOUNT_NAMES: Record<ProviderId, string> = {
-  google: 'Google account',
-  microsoft: 'Microsoft account',
-  apple: 'iCloud account',
-  caldav: 'CalDAV account',
-};
 
 /** The provider's clause, without a trailing period (the advice follows after a semicolon). */
 function clause(message: string): string {
@@ -30,7 +22,7 @@ function clause(message: string): string {
  */
 export function providerErrorToHttp(err: ProviderError, fallbackProvider?: ProviderId): AppError {
   const provider = err.provider ?? fallbackProvider;
-  const account = provider ? ACCOUNT_NAMES[provider] : 'calendar account';
+  const account = `${provider ? PROVIDER_NAMES[provider] : 'calendar'} account`;
   const what = clause(err.message);
   const map: Record<ProviderErrorCode, () => AppError> = {
     NOT_FOUND: () => new NotFoundError(what),

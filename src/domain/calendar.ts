@@ -3,6 +3,14 @@
 export const PROVIDER_IDS = ['google', 'microsoft', 'apple', 'caldav'] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
+/** How API messages name each provider. */
+export const PROVIDER_NAMES: Record<ProviderId, string> = {
+  google: 'Google',
+  microsoft: 'Microsoft',
+  apple: 'iCloud',
+  caldav: 'CalDAV',
+};
+
 export function isProviderId(value: unknown): value is ProviderId {
   return typeof value === 'string' && (PROVIDER_IDS as readonly string[]).includes(value);
 }

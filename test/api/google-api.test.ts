@@ -107,6 +107,18 @@ describe('Google through the server', { skip: RADICALE_SKIP }, () => {
     assert.equal(res.status, 404);
   });
 
+  test('a calendar of another provider, or of none connected: messages name the providers as people do', async () => {
+    const event = { title: 'x', start: '2027-05-11T14:00:00Z', end: '2027-05-11T15:00:00Z' };
+    const mismatch = await a.post('/api/event', { ...event, provider: 'google', calendarId: caldavCal });
+    assert.equal(mismatch.status, 400);
+    assert.equal(mismatch.body.message, `Calendar ${caldavCal} belongs to the user’s CalDAV account, not to their Google accounts`);
+    const unknown = await a.post('/api/event', { ...event, provider: 'google', calendarId: 'nope@group.calendar.google.com' });
+    assert.equal(unknown.body.message, 'Calendar nope@group.calendar.google.com was not found in the connected Google accounts');
+    const none = await a.post('/api/event', { ...event, provider: 'apple', calendarId: 'https://caldav.icloud.com/1/calendars/home/' });
+    assert.equal(none.status, 404);
+    assert.equal(none.body.message, 'No iCloud account is connected for this user');
+  });
+
   test('a series of 5,000 instances in range walks page by page, each instance once', async () => {
     emulator.seedEvent(email, {
       id: 'bigseries01',
