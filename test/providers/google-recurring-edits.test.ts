@@ -212,6 +212,20 @@ describe('Google recurring edits: this / following / all', () => {
     ]);
   });
 
+  test('update following from an occurrence changed on its own: the edit wins where it sets a field, the rest of its changes stay', async () => {
+    const { calendarId, master, instances } = await series({ count: 5 });
+    const ref = (e: CalendarEvent) => ({ calendarId, eventId: e.id, recurringEventId: master.id });
+    await h.provider.updateEvent(h.ctx, ref(instances[2]!), { title: 'Demo day', location: 'Lab', start: new Date('2025-11-05T20:00:00Z'), end: new Date('2025-11-05T20:15:00Z') }, 'this');
+    await h.provider.updateEvent(h.ctx, ref(instances[2]!), { title: 'Standup v2' }, 'following');
+    assert.deepEqual(shown(await list(calendarId)), [
+      '2025-11-03T14:00:00.000Z Standup',
+      '2025-11-04T14:00:00.000Z Standup',
+      '2025-11-05T20:00:00.000Z Standup v2 @Lab',
+      '2025-11-06T14:00:00.000Z Standup v2',
+      '2025-11-07T14:00:00.000Z Standup v2',
+    ]);
+  });
+
   test('all-day series: following keeps cancelled and excluded days as dates and counts them', async () => {
     const { calendarId, master, instances } = await series({ count: 8 }, true);
     const ref = (e: CalendarEvent) => ({ calendarId, eventId: e.id, recurringEventId: master.id });

@@ -148,7 +148,9 @@ export class GoogleEventEditor {
     const carriesConference = body.conferenceData !== undefined;
     const created = await this.insert(ctx, calendarId, body, carriesConference || write.conferenceDataVersion ? 1 : undefined);
     try {
-      if (later && later.changed.length > 0) await this.carryChanges(ctx, calendarId, master, split, created, later.changed);
+      if (later && later.changed.length > 0) {
+        await this.carryChanges(ctx, calendarId, master, split, created, later.changed, new Set(Object.keys(write.body)));
+      }
       await this.api.patchEvent(ctx, calendarId, master.id, { recurrence: this.truncatedBefore(master, target) }, { etag: master.etag });
     } catch (error) {
       await this.api.deleteEvent(ctx, calendarId, created.id!).catch((cleanup: unknown) => {
@@ -185,8 +187,20 @@ export class GoogleEventEditor {
     return later;
   }
 
-  /** Re-applies each changed occurrence of the old series to the occurrence in its position in `created`. */
-  private async carryChanges(ctx: GoogleContext, calendarId: string, master: GoogleEvent, split: Slot, created: GoogleEvent, changed: GoogleEvent[]): Promise<void> {
+  /**
+   * Re-applies each changed occurrence of the old series to the occurrence in its
+   * position in `created`. The occurrence the edit was made on keeps its own changes
+   * only where the edit did not set the field (`edited`: the Google fields it set).
+   */
+  private async carryChanges(
+    ctx: GoogleContext,
+    calendarId: string,
+    master: GoogleEvent,
+    split: Slot,
+    created: GoogleEvent,
+    changed: GoogleEvent[],
+    edited: ReadonlySet<string>,
+  ): Promise<void> {
     const positions = mapSlots(master, split, created, changed.map((e) => slotOf(e)!));
     const instances = await this.instancesAt(ctx, calendarId, created.id!, [...positions.values()]);
     for (const exception of changed) {
@@ -197,6 +211,7 @@ export class GoogleEventEditor {
         continue;
       }
       const { body, conferenceDataVersion } = exceptionChanges(exception, master);
+      if (slotKey(slotOf(exception)!) === slotKey(split)) for (const key of edited) delete body[key];
       if (Object.keys(body).length === 0) continue;
       await this.api.patchEvent(ctx, calendarId, instance.id, body, { etag: instance.etag, conferenceDataVersion });
     }

@@ -124,7 +124,13 @@ export function mapSlots(from: GoogleEvent, split: Slot, to: GoogleEvent, slots:
   const mapped = new Map<string, Slot>();
   const fromClock = clockOf(from);
   const toClock = clockOf(to);
-  if (!fromClock || !toClock || slots.length === 0) return mapped;
+  if (!fromClock || !toClock) {
+    // A rule this cannot read: slots stay where they are when the new series starts where the split is.
+    const start = slotOfTime(to.start);
+    if (start && slotKey(start) === slotKey(split)) for (const slot of slots) mapped.set(slotKey(slot), slot);
+    return mapped;
+  }
+  if (slots.length === 0) return mapped;
   const wanted = new Set(slots.map(slotKey));
   const last = slots.reduce((max, s) => (compare(s, max) > 0 ? s : max));
   const positions = new Map<string, number>();
