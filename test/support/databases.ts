@@ -56,6 +56,13 @@ export async function createTestDatabase(dialect: 'sqlite' | 'postgres'): Promis
     async drop() {
       const a = new pg.Client({ connectionString: PG_ADMIN_URL });
       await a.connect();
+      // A closed pool's connections say goodbye asynchronously: let them go before FORCE
+      // would terminate them (their clients would report that as an uncaught error).
+      for (let waited = 0; waited < 2000; waited += 20) {
+        const { rows } = await a.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+        if (rows[0].n === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await a.end();
       rmSync(dir, { recursive: true, force: true });
