@@ -23,14 +23,10 @@ import { dialects } from '../support/databases.js';
 import { connectCaldav, type ConnectSessionHandle } from '../support/connect-flow.js';
 import { cookieFrom, csrfFrom, postForm } from '../support/oauth-flow.js';
 import { defaultCalendarColor } from '../../src/domain/calendar-color.js';
+import { VTIMEZONE_BERLIN } from '../support/ics-fixtures.js';
 
 const REDIRECT_URI = 'https://app.example/callback';
-const BERLIN_TZ = [
-  'BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', 'BEGIN:VTIMEZONE', 'TZID:Europe/Berlin',
-  'BEGIN:STANDARD', 'DTSTART:19701025T030000', 'TZOFFSETFROM:+0200', 'TZOFFSETTO:+0100', 'RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU', 'END:STANDARD',
-  'BEGIN:DAYLIGHT', 'DTSTART:19700329T020000', 'TZOFFSETFROM:+0100', 'TZOFFSETTO:+0200', 'RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU', 'END:DAYLIGHT',
-  'END:VTIMEZONE', 'END:VCALENDAR',
-].join('\r\n');
+const BERLIN_TZ = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', ...VTIMEZONE_BERLIN, 'END:VCALENDAR'].join('\r\n');
 
 interface Wire {
   status: number;
