@@ -22,6 +22,7 @@ import { registerConnectRoutes, type ConnectBaseDeps } from './connect/connect.r
 import { SessionLoader } from './connect/session-loader.js';
 import { createBearerGuard } from './http/bearer-guard.js';
 import { installErrorHandler } from './http/error-handler.js';
+import { installJsonBodyParser } from './http/json-body-parser.js';
 import { createIpLimit } from './http/ip-limit.js';
 import { registerOpenApi } from './http/openapi.js';
 import { RateLimiter, type RateLimitStore } from './http/rate-limiter.js';
@@ -54,6 +55,8 @@ export interface AppDeps {
   logStream?: NodeJS.WritableStream;
 }
 
+const BODY_LIMIT = 256 * 1024;
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, keys, services, registry, pages } = deps;
   const app = Fastify({
@@ -61,7 +64,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: requestIdFrom,
     requestIdHeader: false,
     trustProxy: config.trustProxy,
-    bodyLimit: 256 * 1024,
+    bodyLimit: BODY_LIMIT,
     // Query strings and bodies are untrusted: bound parameter counts and key lengths.
     routerOptions: { maxParamLength: 500 },
   });
@@ -70,6 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   installErrorHandler(app, (request, reply, e) => pages.error(request, reply, e));
+  installJsonBodyParser(app, { bodyLimit: BODY_LIMIT });
   await app.register(helmet, { contentSecurityPolicy: false, global: true });
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 64 * 1024 });

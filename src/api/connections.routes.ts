@@ -1,5 +1,10 @@
-/** GET /api/oauth/connection-status and POST /api/oauth/disconnect (API.md). */
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+/**
+ * GET /api/oauth/connection-status and POST /api/oauth/disconnect (API.md), each also
+ * served at its older path (`/api/connection-status`, `/api/disconnect`), where the
+ * Python and PHP SDKs retry. Each path pair shares one route definition, guard and
+ * handler, so the two can never answer differently.
+ */
+import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { PROVIDER_IDS, isProviderId, type ProviderId } from '../domain/calendar.js';
 import { ValidationError } from '../domain/errors.js';
 import { requireAuth, type Access } from '../http/bearer-guard.js';
@@ -34,50 +39,52 @@ export function groupConnections(accounts: AccountRecord[]): Record<ProviderId, 
   return connections;
 }
 
+/** The documented path first; the older alias is the same route under another name. */
+const CONNECTION_STATUS_PATHS = ['/api/oauth/connection-status', '/api/connection-status'] as const;
+const DISCONNECT_PATHS = ['/api/oauth/disconnect', '/api/disconnect'] as const;
+
+function aliasNote(path: string, canonical: string): { description?: string } {
+  return path === canonical ? {} : { description: `The same route as ${canonical}, kept at this path for clients that call it here.` };
+}
+
 export function registerConnectionRoutes(
   app: FastifyInstance,
   deps: { guard: (access: Access) => preHandlerAsyncHookHandler; accounts: AccountsRepository; disconnector: AccountDisconnector; maxAccountsPerUser: number },
 ): void {
-  app.get(
-    '/api/oauth/connection-status',
-    {
-      preHandler: deps.guard('any'),
-      schema: {
-        tags: ['OAuth'],
-        summary: 'Connected provider accounts of the token’s user',
-        security: [{ bearer: [] }],
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              connections: { type: 'object', properties: Object.fromEntries(PROVIDER_IDS.map((p) => [p, { type: 'array', items: accountSchema }])) },
-              limitReached: { type: 'boolean' },
-            },
+  const connectionStatus = {
+    preHandler: deps.guard('any'),
+    schema: {
+      tags: ['OAuth'],
+      summary: 'Connected provider accounts of the token’s user',
+      security: [{ bearer: [] }],
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            connections: { type: 'object', properties: Object.fromEntries(PROVIDER_IDS.map((p) => [p, { type: 'array', items: accountSchema }])) },
+            limitReached: { type: 'boolean' },
           },
         },
       },
     },
-    async (request) => {
+    handler: async (request: FastifyRequest) => {
       const auth = requireAuth(request);
       const accounts = await deps.accounts.listForUser(auth.userId);
       return { connections: groupConnections(accounts), limitReached: accounts.length >= deps.maxAccountsPerUser };
     },
-  );
+  };
 
-  app.post(
-    '/api/oauth/disconnect',
-    {
-      preHandler: deps.guard('any'),
-      schema: {
-        tags: ['OAuth'],
-        summary: 'Remove one connected account, or every account of a provider',
-        security: [{ bearer: [] }],
-        querystring: { type: 'object', properties: { provider: { type: 'string', enum: [...PROVIDER_IDS] }, account: { type: 'string' } } },
-        response: { 200: { type: 'object', properties: { success: { type: 'boolean' }, message: { type: 'string' } } } },
-      },
-      validatorCompiler: () => () => true,
+  const disconnect = {
+    preHandler: deps.guard('any'),
+    schema: {
+      tags: ['OAuth'],
+      summary: 'Remove one connected account, or every account of a provider',
+      security: [{ bearer: [] }],
+      querystring: { type: 'object', properties: { provider: { type: 'string', enum: [...PROVIDER_IDS] }, account: { type: 'string' } } },
+      response: { 200: { type: 'object', properties: { success: { type: 'boolean' }, message: { type: 'string' } } } },
     },
-    async (request) => {
+    validatorCompiler: () => () => true,
+    handler: async (request: FastifyRequest) => {
       const auth = requireAuth(request);
       let p: { provider?: string; account?: string };
       try {
@@ -97,5 +104,12 @@ export function registerConnectionRoutes(
         message: removed === 0 ? `Nothing to disconnect: no ${what} was connected` : `Disconnected ${removed === 1 ? '1 account' : `${removed} accounts`} (${what})`,
       };
     },
-  );
+  };
+
+  for (const url of CONNECTION_STATUS_PATHS) {
+    app.route({ method: 'GET', url, ...connectionStatus, schema: { ...connectionStatus.schema, ...aliasNote(url, CONNECTION_STATUS_PATHS[0]) } });
+  }
+  for (const url of DISCONNECT_PATHS) {
+    app.route({ method: 'POST', url, ...disconnect, schema: { ...disconnect.schema, ...aliasNote(url, DISCONNECT_PATHS[0]) } });
+  }
 }

@@ -15,14 +15,21 @@ export function isProviderId(value: unknown): value is ProviderId {
   return typeof value === 'string' && (PROVIDER_IDS as readonly string[]).includes(value);
 }
 
+/**
+ * Every field is always there: the official SDKs type `timeZone`, `color` and
+ * `description` as strings, so an adapter fills in what its provider leaves out
+ * (the account's zone, `defaultCalendarColor`, `""`) instead of passing null along.
+ */
 export interface Calendar {
   provider: ProviderId;
   id: string;
   title: string;
-  timeZone: string | null;
-  /** Normalised `#RRGGBB`, or null when the provider has none. */
-  color: string | null;
-  description: string | null;
+  /** IANA zone: the calendar's own, else its account's, else `UTC`. */
+  timeZone: string;
+  /** `#RRGGBB`: the provider's colour, else `defaultCalendarColor(id)`. */
+  color: string;
+  /** The provider's description, `""` when it has none. */
+  description: string;
   /** Almanac extra: true when this account may read but not write the calendar. */
   readOnly: boolean;
   /** The provider's own object, as it came. */

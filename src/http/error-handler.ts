@@ -34,8 +34,6 @@ function frameworkError(err: FastifyError): Body | undefined {
       return { status: 415, error: 'unsupported_media_type', message: 'Unsupported Content-Type: send application/json or application/x-www-form-urlencoded' };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { status: 413, error: 'payload_too_large', message: 'Request body is too large' };
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return { status: 400, error: 'invalid_request', message: 'Body is empty but Content-Type is application/json' };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { status: 400, error: 'invalid_request', message: 'Content-Length does not match the body' };
   }

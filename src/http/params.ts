@@ -32,3 +32,22 @@ export function readParams<K extends string>(bag: ParamBag, names: readonly K[],
   }
   return out;
 }
+
+/**
+ * A parameter that may legitimately be repeated (`providers=google&providers=caldav`):
+ * every occurrence, in order. Each must be a string within `maxLength`; more than
+ * `maxItems` occurrences is an error rather than work without bound.
+ */
+export function readRepeatableParam(bag: ParamBag, name: string, opts: { maxLength?: number; maxItems?: number } = {}): string[] | undefined {
+  const value = bag?.[name];
+  if (value === undefined || value === null) return undefined;
+  const values: unknown[] = Array.isArray(value) ? value : [value];
+  const maxItems = opts.maxItems ?? 20;
+  if (values.length > maxItems) throw new ParamError(name, `Parameter ${name} is repeated more than ${maxItems} times`);
+  const max = opts.maxLength ?? 2048;
+  return values.map((v) => {
+    if (typeof v !== 'string') throw new ParamError(name, `Parameter ${name} must be a string`);
+    if (v.length > max) throw new ParamError(name, `Parameter ${name} is longer than ${max} characters`);
+    return v;
+  });
+}

@@ -6,16 +6,17 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isProviderId, type ProviderId } from '../domain/calendar.js';
-import { ParamError, readParams } from '../http/params.js';
+import { ParamError, readParams, readRepeatableParam } from '../http/params.js';
 import type { IpLimit } from '../http/ip-limit.js';
 import type { ClientsRepository } from '../storage/repositories/clients.repo.js';
 import type { EndUsersRepository } from '../storage/repositories/end-users.repo.js';
 import { encodeSession, RESTART_COOKIE, RESTART_MAX_AGE_SECONDS, SESSION_COOKIE, SESSION_MAX_AGE_SECONDS, type ConnectSession } from '../connect/connect-session.js';
 import { isValidCodeChallenge } from './pkce.js';
-import { DEFAULT_SCOPE, isScope } from './scopes.js';
+import { ACCEPTED_SCOPE_VALUES, DEFAULT_SCOPE, parseScopeParam } from './scopes.js';
 import { redirectWithParams } from './redirect.js';
 
-const PARAMS = ['client_id', 'user_id', 'response_type', 'scope', 'redirect_uri', 'state', 'lng', 'providers', 'theme', 'code_challenge', 'code_challenge_method'] as const;
+// `providers` is read on its own: it is the one parameter that may be repeated.
+const PARAMS = ['client_id', 'user_id', 'response_type', 'scope', 'redirect_uri', 'state', 'lng', 'theme', 'code_challenge', 'code_challenge_method'] as const;
 
 export interface AuthorizeDeps {
   clients: ClientsRepository;
@@ -51,11 +52,19 @@ export function registerAuthorizeRoute(app: FastifyInstance, deps: AuthorizeDeps
             client_id: { type: 'string' },
             user_id: { type: 'string' },
             response_type: { type: 'string', enum: ['code'] },
-            scope: { type: 'string', enum: ['free-busy', 'read', 'read-write'] },
+            scope: {
+              type: 'string',
+              enum: [...ACCEPTED_SCOPE_VALUES],
+              default: DEFAULT_SCOPE,
+              description: 'free-busy: events as opaque busy blocks, no calendar list, no writes. read: calendars and full events, no writes. read-write: everything. calendar: the same as read-write (the default of Mobiscroll’s Python and PHP SDKs).',
+            },
             redirect_uri: { type: 'string' },
             state: { type: 'string' },
             lng: { type: 'string' },
-            providers: { type: 'string', description: 'Comma list of google, microsoft, apple, caldav' },
+            providers: {
+              description: 'Providers the connect page offers: a comma list of google, microsoft, apple, caldav, or the parameter repeated (providers=google&providers=caldav), or both. Unknown names are ignored.',
+              anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+            },
             theme: { type: 'string', enum: ['light', 'dark', 'auto'] },
             code_challenge: { type: 'string' },
             code_challenge_method: { type: 'string', enum: ['S256'] },
@@ -67,8 +76,10 @@ export function registerAuthorizeRoute(app: FastifyInstance, deps: AuthorizeDeps
     async (request, reply) => {
       const query = request.query as Record<string, unknown>;
       let p: Partial<Record<(typeof PARAMS)[number], string>>;
+      let providerParams: string[] | undefined;
       try {
         p = readParams(query, PARAMS, { maxLength: 2048 });
+        providerParams = readRepeatableParam(query, 'providers', { maxLength: 2048, maxItems: 20 });
       } catch (err) {
         if (!(err instanceof ParamError)) throw err;
         // Which redirect URI a repeated parameter means cannot be known: show the error here.
@@ -99,8 +110,8 @@ export function registerAuthorizeRoute(app: FastifyInstance, deps: AuthorizeDeps
         if (p.response_type !== undefined && p.response_type !== 'code') throw new RedirectableError('unsupported_response_type', 'Only response_type=code is supported');
         if (!p.user_id || p.user_id.trim() === '') throw new RedirectableError('invalid_request', 'Missing user_id');
         if (p.user_id.length > 256) throw new RedirectableError('invalid_request', 'user_id is longer than 256 characters');
-        const scope = p.scope ?? DEFAULT_SCOPE;
-        if (!isScope(scope)) throw new RedirectableError('invalid_scope', 'scope must be free-busy, read or read-write');
+        const scope = p.scope === undefined ? DEFAULT_SCOPE : parseScopeParam(p.scope);
+        if (!scope) throw new RedirectableError('invalid_scope', 'scope must be free-busy, read or read-write (calendar means read-write)');
         if (p.state !== undefined && p.state.length > 1024) throw new RedirectableError('invalid_request', 'state is longer than 1024 characters');
         if (p.code_challenge !== undefined) {
           if (p.code_challenge_method !== 'S256') throw new RedirectableError('invalid_request', 'code_challenge_method must be S256');
@@ -109,8 +120,10 @@ export function registerAuthorizeRoute(app: FastifyInstance, deps: AuthorizeDeps
           throw new RedirectableError('invalid_request', 'code_challenge_method without code_challenge');
         }
         let providers: ProviderId[] | undefined;
-        if (p.providers !== undefined && p.providers.trim() !== '') {
-          const listed = p.providers.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+        // Comma lists and repeated parameters (the Ruby and Go SDKs repeat it) mean the same: their union.
+        const given = (providerParams ?? []).filter((v) => v.trim() !== '');
+        if (given.length > 0) {
+          const listed = given.flatMap((v) => v.split(',')).map((s) => s.trim().toLowerCase()).filter(Boolean);
           providers = [...new Set(listed.filter(isProviderId))];
           if (providers.length === 0) throw new RedirectableError('invalid_request', 'providers lists no known provider (google, microsoft, apple, caldav)');
         }

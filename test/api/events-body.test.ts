@@ -205,9 +205,12 @@ for (const [name, change, field, message] of createBad) {
 }
 
 test('create: body must be an object', () => {
-  for (const body of [undefined, null, 'x', 5, [], [base]]) {
+  for (const body of [null, 'x', 5, [], [base]]) {
     fails(() => parseCreateEventBody(body), 'body', /Request body must be a JSON object/);
   }
+  // No body at all (a JSON content type with zero bytes) says so.
+  fails(() => parseCreateEventBody(undefined), 'body', /Request body is missing/);
+  fails(() => parseUpdateEventBody(undefined), 'body', /Request body is missing/);
 });
 
 test('create: all problems are listed, the message names the first', () => {

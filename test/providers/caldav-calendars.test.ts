@@ -6,6 +6,7 @@ import { createGuardedFetch } from '../../src/http/guarded-fetch.js';
 import { createCaldavProvider } from '../../src/providers/caldav/index.js';
 import { normalizeColor } from '../../src/providers/caldav/normalize-color.js';
 import { zoneOfCalendarTimezone } from '../../src/providers/caldav/list-calendars.js';
+import { DEFAULT_CALENDAR_COLORS, defaultCalendarColor } from '../../src/domain/calendar-color.js';
 import { ProviderError, type BasicCredentials, type ProviderContext } from '../../src/providers/types.js';
 import { RADICALE_SKIP, startRadicale, type RadicaleServer } from '../support/radicale.js';
 
@@ -70,6 +71,8 @@ describe('listCalendars against Radicale', { skip: RADICALE_SKIP }, () => {
     await radicale.mkcalendar('alice', 'reminders', { displayName: 'Reminders', components: ['VTODO'] });
     await radicale.mkcalendar('alice', 'unnamed-cal');
     await radicale.mkcalendar('bob', 'bobs', { displayName: 'Bob only' });
+    await radicale.mkcalendar('alice', 'holidays', { displayName: 'Holidays', color: '#336699' });
+    await radicale.setReadOnly('alice', 'holidays');
     ctx = {
       credentials: { kind: 'basic', serverUrl: radicale.url, username: 'alice', password: 'pw', calendarHomeUrl: `${radicale.url}alice/` },
       fetch: createGuardedFetch({ allowPrivateNetworks: true }),
@@ -84,7 +87,7 @@ describe('listCalendars against Radicale', { skip: RADICALE_SKIP }, () => {
   test('lists event calendars with normalised colours and skips VTODO-only collections', async () => {
     const calendars = await provider.listCalendars(ctx);
     const byTitle = new Map(calendars.map((c) => [c.title, c]));
-    assert.deepEqual(calendars.map((c) => c.id.slice(radicale.url.length)).sort(), ['alice/personal/', 'alice/unnamed-cal/', 'alice/work/']);
+    assert.deepEqual(calendars.map((c) => c.id.slice(radicale.url.length)).sort(), ['alice/holidays/', 'alice/personal/', 'alice/unnamed-cal/', 'alice/work/']);
     const work = byTitle.get('Work')!;
     assert.equal(work.provider, 'caldav');
     assert.equal(work.id, `${radicale.url}alice/work/`);
@@ -96,11 +99,46 @@ describe('listCalendars against Radicale', { skip: RADICALE_SKIP }, () => {
     assert.ok(typeof original.ctag === 'string' && original.ctag.length > 0);
     assert.ok(typeof original.syncToken === 'string' && original.syncToken.length > 0);
     assert.equal(byTitle.get('Personal')!.color, '#00FF00');
-    assert.equal(byTitle.get('Personal')!.timeZone, null);
     // Radicale answers its own path as the display name of a calendar that has none.
     const unnamed = calendars.find((c) => c.id.endsWith('/unnamed-cal/'))!;
     assert.ok(unnamed.title.length > 0);
-    assert.equal(unnamed.color, null);
+  });
+
+  test('never null: the account zone, a stable default colour and "" stand in for what the server lacks', async () => {
+    const calendars = await provider.listCalendars(ctx);
+    for (const c of calendars) {
+      assert.equal(typeof c.timeZone, 'string', c.id);
+      assert.match(c.color, /^#[0-9A-F]{6}$/, c.id);
+      assert.equal(typeof c.description, 'string', c.id);
+    }
+    const byTitle = new Map(calendars.map((c) => [c.title, c]));
+    // Work names Berlin; the account's other calendars name no zone and share it.
+    assert.equal(byTitle.get('Personal')!.timeZone, 'Europe/Berlin');
+    assert.equal(byTitle.get('Personal')!.description, '');
+    const unnamed = calendars.find((c) => c.id.endsWith('/unnamed-cal/'))!;
+    assert.equal(unnamed.timeZone, 'Europe/Berlin');
+    assert.equal(unnamed.color, defaultCalendarColor(unnamed.id));
+    assert.ok((DEFAULT_CALENDAR_COLORS as readonly string[]).includes(unnamed.color));
+    // The same on the next call.
+    const again = (await provider.listCalendars(ctx)).find((c) => c.id === unnamed.id)!;
+    assert.equal(again.color, unnamed.color);
+
+    // An account whose calendars name no zone at all: UTC.
+    const bob = await provider.listCalendars({ ...ctx, credentials: { ...ctx.credentials, username: 'bob', password: 'pw2', calendarHomeUrl: `${radicale.url}bob/` } });
+    assert.deepEqual(bob.map((c) => [c.title, c.timeZone, c.description]), [['Bob only', 'UTC', '']]);
+  });
+
+  test('readOnly follows the server\'s current-user-privilege-set', async () => {
+    const calendars = await provider.listCalendars(ctx);
+    const byTitle = new Map(calendars.map((c) => [c.title, c]));
+    assert.equal(byTitle.get('Holidays')!.readOnly, true);
+    assert.equal(byTitle.get('Work')!.readOnly, false);
+    assert.equal(byTitle.get('Personal')!.readOnly, false);
+    // And the server really refuses the write the flag warns about.
+    await assert.rejects(
+      provider.createEvent(ctx, { calendarId: byTitle.get('Holidays')!.id, title: 'x', start: new Date('2031-01-01T10:00:00Z'), end: new Date('2031-01-01T11:00:00Z'), allDay: false }),
+      (err: unknown) => err instanceof ProviderError,
+    );
   });
 
   test('another user\'s calendar is not reachable through the adapter', async () => {

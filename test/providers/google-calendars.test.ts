@@ -2,6 +2,9 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGoogleHarness } from '../emulators/google/google-test-harness.js';
 import type { GoogleHarness } from '../emulators/google/google-test-harness.js';
+import { fallbackZoneOf, toCalendar } from '../../src/providers/google/google-calendar-mapper.js';
+import type { GoogleCalendarListEntry } from '../../src/providers/google/google-wire-types.js';
+import { defaultCalendarColor } from '../../src/domain/calendar-color.js';
 
 describe('Google calendars', () => {
   let h: GoogleHarness;
@@ -46,11 +49,30 @@ describe('Google calendars', () => {
     const c1 = byId.get('cal001@group.calendar.google.com')!;
     assert.deepEqual(
       { title: c1.title, timeZone: c1.timeZone, color: c1.color, description: c1.description },
-      { title: 'Calendar 1', timeZone: 'Asia/Tokyo', color: '#ff887c', description: null },
+      { title: 'Calendar 1', timeZone: 'Asia/Tokyo', color: '#ff887c', description: '' },
     );
     assert.equal((c1.original as { accessRole?: string }).accessRole, 'writer');
     assert.equal((byId.get('cal000@group.calendar.google.com')!.original as { accessRole?: string }).accessRole, 'reader');
     assert.equal(byId.get('cal007@group.calendar.google.com')!.description, 'Seventh');
     assert.equal(byId.get('renamed@group.calendar.google.com')!.title, 'My name');
+  });
+});
+
+describe('Google calendar entries missing optional fields', () => {
+  test('zone falls back to the primary calendar\'s, colour to the stable default, description to ""', () => {
+    const entries: GoogleCalendarListEntry[] = [
+      { id: 'me@example.com', summary: 'me', primary: true, timeZone: 'Europe/Lisbon', backgroundColor: '#123456', accessRole: 'owner' },
+      { id: 'bare@group.calendar.google.com', summary: 'Bare', accessRole: 'reader' },
+    ];
+    const zone = fallbackZoneOf(entries);
+    assert.equal(zone, 'Europe/Lisbon');
+    const bare = toCalendar(entries[1]!, zone);
+    assert.deepEqual(
+      { timeZone: bare.timeZone, color: bare.color, description: bare.description, readOnly: bare.readOnly },
+      { timeZone: 'Europe/Lisbon', color: defaultCalendarColor('bare@group.calendar.google.com'), description: '', readOnly: true },
+    );
+    // No primary entry with a zone: UTC.
+    assert.equal(fallbackZoneOf([entries[1]!]), 'UTC');
+    assert.equal(toCalendar(entries[1]!).timeZone, 'UTC');
   });
 });

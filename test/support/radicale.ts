@@ -41,6 +41,11 @@ export interface RadicaleServer {
   get(user: string, url: string): Promise<RawResponse>;
   put(user: string, url: string, ics: string, headers?: Record<string, string>): Promise<RawResponse>;
   request(user: string, method: string, url: string, body?: string, headers?: Record<string, string>): Promise<RawResponse>;
+  /**
+   * Makes `/<user>/<slug>/` read-only for its owner from the next request on (Radicale
+   * reads its rights file on every request); the collection must exist already.
+   */
+  setReadOnly(user: string, slug: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -79,10 +84,29 @@ async function waitUntilAnswering(url: string, child: ChildProcess, log: () => s
   throw new Error(`radicale did not answer within 15 s: ${log()}`);
 }
 
+/**
+ * Radicale's `owner_only` rights written as a rights file (users read the root, own
+ * their principal and the collections in it), with the read-only collections first:
+ * the first matching section wins.
+ */
+function rightsFile(readOnly: readonly { user: string; slug: string }[]): string {
+  const section = (name: string, user: string, collection: string, permissions: string): string =>
+    `[${name}]\nuser: ${user}\ncollection: ${collection}\npermissions: ${permissions}\n`;
+  // Test names are plain words; escape regex metacharacters anyway (braces are Radicale's placeholders).
+  const literal = (text: string): string => text.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+  return [
+    ...readOnly.map(({ user, slug }, i) => section(`read-only-${i}`, literal(user), `${literal(user)}/${literal(slug)}`, 'rR')),
+    section('root', '.+', '', 'R'),
+    section('principal', '.+', '{user}', 'RW'),
+    section('calendars', '.+', '{user}/[^/]+', 'rw'),
+  ].join('\n');
+}
+
 async function launch(users: Record<string, string>): Promise<{ child: ChildProcess; port: number; dir: string; log: () => string }> {
   const dir = await mkdtemp(join(tmpdir(), 'almanac-radicale-'));
   const port = await freePort();
   await writeFile(join(dir, 'users'), Object.entries(users).map(([u, p]) => `${u}:${p}`).join('\n') + '\n');
+  await writeFile(join(dir, 'rights'), rightsFile([]));
   await writeFile(
     join(dir, 'config'),
     [
@@ -94,7 +118,8 @@ async function launch(users: Record<string, string>): Promise<{ child: ChildProc
       'htpasswd_encryption = plain',
       'delay = 0',
       '[rights]',
-      'type = owner_only',
+      'type = from_file',
+      `file = ${join(dir, 'rights')}`,
       '[storage]',
       `filesystem_folder = ${join(dir, 'collections')}`,
       '[web]',
@@ -153,11 +178,17 @@ export async function startRadicale(options: { users: Record<string, string> }):
     return { status: response.status, body: await response.text(), etag: response.headers.get('etag') };
   }
 
+  const readOnly: { user: string; slug: string }[] = [];
+
   return {
     url: base,
     port,
     users: options.users,
     request,
+    async setReadOnly(user, slug) {
+      readOnly.push({ user, slug });
+      await writeFile(join(dir, 'rights'), rightsFile(readOnly));
+    },
     get: (user, url) => request(user, 'GET', url),
     put: (user, url, ics, headers = {}) => request(user, 'PUT', url, ics, { 'content-type': 'text/calendar; charset=utf-8', ...headers }),
     async mkcalendar(user, slug, spec = {}) {

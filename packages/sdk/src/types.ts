@@ -147,6 +147,8 @@ export interface Calendar {
   timeZone: string;
   color: string;
   description: string;
+  /** Almanac extra: true when this account may read but not write the calendar. */
+  readOnly?: boolean;
   /** The provider's own calendar object. */
   original: Record<string, unknown>;
 }

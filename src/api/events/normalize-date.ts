@@ -7,6 +7,9 @@
  * - `T` or a space between date and time (`t` too);
  * - `HH:MM`, `HH:MM:SS`, `HH:MM:SS.fff…` (1–9 fraction digits, `.` or `,`; kept to ms);
  * - `Z`, `±HH:MM`, `±HHMM`, `±HH`, or no zone at all (= UTC);
+ * - a space, then `UTC`, `GMT` (any case) or a signed offset: how Ruby's `Time#to_s`
+ *   writes times (`2031-03-10 10:00:00 UTC`, `2031-03-10 11:00:00 +0100`), which the
+ *   Ruby SDK sends as is;
  * - an offset whose `+` was decoded to a space by an unencoded query (`10:00:00 01:00`).
  * Everything else, including impossible calendar dates (`2025-02-30`) and leap seconds,
  * is a ValidationError naming the parameter.
@@ -33,10 +36,10 @@ const MAX_LENGTH = 64;
 export const MAX_RANGE_DAYS = 7305;
 
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
-// date [T|t|space] HH:MM[:SS[.frac]] [zone]; zone = Z | ±HH[:MM] | ±HHMM | " HH:MM" / " HHMM"
-// (the last two: a `+` that arrived as a space).
+// date [T|t|space] HH:MM[:SS[.frac]] [zone]; zone = Z | [space]UTC | [space]GMT |
+// [space]±HH[:MM] | [space]±HHMM | " HH:MM" / " HHMM" (the last two: a `+` that arrived as a space).
 const DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+\- ])(\d{2})(?::?(\d{2}))?)?$/;
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz]| ?(?:[Uu][Tt][Cc]|[Gg][Mm][Tt]))| ?([+\-])(\d{2})(?::?(\d{2}))?|( )(\d{2})(?::?(\d{2}))?)?$/;
 
 function invalid(param: string): ValidationError {
   return new ValidationError(`Invalid ${param}: expected an ISO 8601 date or date-time such as 2025-01-31 or 2025-01-31T10:00:00Z`, [
@@ -78,7 +81,10 @@ export function parseApiDate(value: string, edge: DateEdge, param: string = edge
 
   const m = DATE_TIME.exec(text);
   if (!m) throw invalid(param);
-  const [, y, mo, d, h, mi, s, frac, zulu, sign, offH, offM] = m;
+  const [, y, mo, d, h, mi, s, frac, zulu, signed, signedH, signedM, spaced, spacedH, spacedM] = m;
+  const sign = signed ?? spaced;
+  const offH = signedH ?? spacedH;
+  const offM = signedM ?? spacedM;
   const ms = frac ? Number(frac.padEnd(3, '0').slice(0, 3)) : 0;
   const local = utcMillis(Number(y), Number(mo), Number(d), Number(h), Number(mi), s ? Number(s) : 0, ms);
   if (local === undefined) throw invalid(param);

@@ -167,6 +167,9 @@ class Reader {
 }
 
 function readBody(body: unknown): Body {
+  if (body === undefined) {
+    throw new ValidationError('Request body is missing: send the event as a JSON object', [{ field: 'body', message: 'is required' }]);
+  }
   if (!isPlainObject(body)) {
     throw new ValidationError('Request body must be a JSON object', [
       { field: 'body', message: `must be a JSON object, got ${describeType(body)}` },

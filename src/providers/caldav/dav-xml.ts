@@ -30,6 +30,7 @@ export const prop = {
   getetag: { ns: NS.DAV, name: 'getetag' },
   syncToken: { ns: NS.DAV, name: 'sync-token' },
   currentUserPrincipal: { ns: NS.DAV, name: 'current-user-principal' },
+  currentUserPrivilegeSet: { ns: NS.DAV, name: 'current-user-privilege-set' },
   calendarHomeSet: { ns: NS.CALDAV, name: 'calendar-home-set' },
   calendarDescription: { ns: NS.CALDAV, name: 'calendar-description' },
   calendarTimezone: { ns: NS.CALDAV, name: 'calendar-timezone' },
@@ -251,6 +252,15 @@ export function hrefsIn(el: Element | undefined, base: string): string[] {
 
 export function hasChild(el: Element | undefined, ns: string, name: string): boolean {
   return !!el && childElements(el, ns, name).length > 0;
+}
+
+/** The privileges of a `DAV:current-user-privilege-set` (RFC 3744 §5.4): `DAV:` names only, e.g. `read`, `write`. */
+export function davPrivileges(el: Element): string[] {
+  return childElements(el, NS.DAV, 'privilege').flatMap((p) =>
+    allChildElements(p)
+      .filter((c) => c.namespaceURI === NS.DAV && c.localName)
+      .map((c) => c.localName as string),
+  );
 }
 
 /** `<c:comp name="VEVENT"/>` names, upper-cased. */

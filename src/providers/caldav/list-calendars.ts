@@ -1,8 +1,9 @@
 /** The event calendars of a calendar home, as API Calendars. */
 import ICAL from 'ical.js';
 import type { Calendar, ProviderId } from '../../domain/calendar.js';
+import { defaultCalendarColor } from '../../domain/calendar-color.js';
 import type { DavClient } from './dav-client.js';
-import { componentNames, hasChild, isWithin, NS, prop, propKey, textOf, type DavResponse } from './dav-xml.js';
+import { componentNames, davPrivileges, hasChild, isWithin, NS, prop, propKey, textOf, type DavResponse } from './dav-xml.js';
 import { normalizeColor } from './normalize-color.js';
 import { resolveIanaZone } from '../../domain/zone-clock.js';
 
@@ -15,7 +16,26 @@ export const CALENDAR_PROPS = [
   prop.calendarColor,
   prop.getctag,
   prop.syncToken,
+  prop.currentUserPrivilegeSet,
 ];
+
+/**
+ * Privileges that let this user change a calendar's events (RFC 3744 §3): `write`
+ * aggregates `write-content` (change existing objects) and `bind` (add new ones), and
+ * `all` aggregates everything.
+ */
+const WRITE_PRIVILEGES = new Set(['all', 'write', 'write-content', 'bind']);
+
+/**
+ * Read-only when the server lists this user's privileges and none of them writes. A
+ * server that does not report `current-user-privilege-set` is taken at its word that
+ * the user owns the home: writable, and a refused write still answers 403.
+ */
+export function isReadOnly(response: DavResponse): boolean {
+  const set = response.props.get(propKey(prop.currentUserPrivilegeSet));
+  if (!set) return false;
+  return !davPrivileges(set).some((p) => WRITE_PRIVILEGES.has(p));
+}
 
 /**
  * The IANA id of a `calendar-timezone` value: a VCALENDAR with one VTIMEZONE whose
@@ -52,8 +72,11 @@ function lastSegment(href: string): string {
   }
 }
 
-/** Event calendars only: collections whose component set excludes VEVENT (iCloud Reminders) are skipped. */
-export function toCalendar(response: DavResponse, provider: ProviderId): Calendar | null {
+/**
+ * Event calendars only: collections whose component set excludes VEVENT (iCloud Reminders) are skipped.
+ * `accountZone` stands in for a calendar without a `calendar-timezone` of its own.
+ */
+export function toCalendar(response: DavResponse, provider: ProviderId, accountZone = 'UTC'): Calendar | null {
   if (!hasChild(response.props.get(propKey(prop.resourcetype)), NS.CALDAV, 'calendar')) return null;
   const componentSet = response.props.get(propKey(prop.supportedComponents));
   const components = componentSet ? componentNames(componentSet) : null;
@@ -67,10 +90,10 @@ export function toCalendar(response: DavResponse, provider: ProviderId): Calenda
     provider,
     id: response.href,
     title: text(response, prop.displayname) ?? lastSegment(response.href),
-    timeZone: zoneOfCalendarTimezone(timezone),
-    color: normalizeColor(rawColor),
-    description: text(response, prop.calendarDescription) ?? null,
-    readOnly: false,
+    timeZone: zoneOfCalendarTimezone(timezone) ?? accountZone,
+    color: normalizeColor(rawColor) ?? defaultCalendarColor(response.href),
+    description: text(response, prop.calendarDescription) ?? '',
+    readOnly: isReadOnly(response),
     original: {
       href: response.href,
       ...(rawColor ? { color: rawColor } : {}),
@@ -81,14 +104,35 @@ export function toCalendar(response: DavResponse, provider: ProviderId): Calenda
   };
 }
 
+/**
+ * The zone of the account, for its calendars that name none. CalDAV has no account-wide
+ * zone property, so, in order: a `calendar-timezone` on the calendar home itself (some
+ * servers keep the user's default there); else the zone most of the account's calendars
+ * name (ties: the first calendar by URL), since a user's calendars nearly always share
+ * one; else UTC. Needs nothing beyond the listing's own PROPFIND.
+ */
+export function accountZoneOf(home: DavResponse | undefined, calendars: DavResponse[]): string {
+  const own = home && zoneOfCalendarTimezone(text(home, prop.calendarTimezone));
+  if (own) return own;
+  const counts = new Map<string, number>();
+  for (const r of [...calendars].sort((a, b) => (a.href < b.href ? -1 : a.href > b.href ? 1 : 0))) {
+    const zone = zoneOfCalendarTimezone(text(r, prop.calendarTimezone));
+    if (zone) counts.set(zone, (counts.get(zone) ?? 0) + 1);
+  }
+  let best: string | undefined;
+  for (const [zone, count] of counts) if (best === undefined || count > counts.get(best)!) best = zone;
+  return best ?? 'UTC';
+}
+
 export async function listCalendarsInHome(client: DavClient, homeUrl: string, provider: ProviderId): Promise<Calendar[]> {
   const responses = await client.propfind(homeUrl, CALENDAR_PROPS, 1);
-  const home = new URL(homeUrl).pathname.replace(/\/+$/, '');
-  return responses
-    // Only collections below the home: the adapter refuses calendar ids anywhere else.
-    .filter((r) => isWithin(homeUrl, r.href) && new URL(r.href).pathname.replace(/\/+$/, '') !== home)
-    .map((r) => toCalendar(r, provider))
-    .filter((c): c is Calendar => c !== null);
+  const homePath = new URL(homeUrl).pathname.replace(/\/+$/, '');
+  const isHome = (r: DavResponse): boolean => new URL(r.href).pathname.replace(/\/+$/, '') === homePath;
+  const home = responses.find((r) => isHome(r) && isWithin(homeUrl, r.href));
+  // Only collections below the home: the adapter refuses calendar ids anywhere else.
+  const below = responses.filter((r) => isWithin(homeUrl, r.href) && !isHome(r));
+  const zone = accountZoneOf(home, below.filter((r) => hasChild(r.props.get(propKey(prop.resourcetype)), NS.CALDAV, 'calendar')));
+  return below.map((r) => toCalendar(r, provider, zone)).filter((c): c is Calendar => c !== null);
 }
 
 /** The calendar's own zone, used to read floating times; null when it has none. */

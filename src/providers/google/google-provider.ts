@@ -3,7 +3,8 @@ import type { Calendar } from '../../domain/calendar.js';
 import type { CalendarProvider, OAuthCredentials } from '../types.js';
 import { ProviderError } from '../types.js';
 import { GoogleCalendarApi } from './google-calendar-api.js';
-import { toCalendar } from './google-calendar-mapper.js';
+import { fallbackZoneOf, toCalendar } from './google-calendar-mapper.js';
+import type { GoogleCalendarListEntry } from './google-wire-types.js';
 import { GoogleEventEditor } from './google-event-editor.js';
 import { listGoogleEvents } from './google-event-lister.js';
 import { GoogleHttp } from './google-http.js';
@@ -23,19 +24,21 @@ export function createGoogleProvider(
   return {
     id: 'google',
 
-    async listCalendars(ctx) {
-      const calendars: Calendar[] = [];
+    async listCalendars(ctx): Promise<Calendar[]> {
+      const entries: GoogleCalendarListEntry[] = [];
       let pageToken: string | undefined;
       let pages = 0;
       do {
         if (++pages > MAX_CALENDAR_PAGES) throw new ProviderError('UNKNOWN', 'Google kept returning more pages of calendars');
         const page = await api.listCalendarList(ctx, pageToken);
         for (const entry of page.items ?? []) {
-          if (!entry.deleted && entry.id) calendars.push(toCalendar(entry));
+          if (!entry.deleted && entry.id) entries.push(entry);
         }
         pageToken = page.nextPageToken;
       } while (pageToken);
-      return calendars;
+      // The primary calendar may be on any page: map once every entry is in.
+      const zone = fallbackZoneOf(entries);
+      return entries.map((entry) => toCalendar(entry, zone));
     },
 
     listEvents: (ctx, q) => listGoogleEvents(api, ctx, q),
