@@ -20,6 +20,7 @@ export async function serve(): Promise<void> {
   console.log(`Almanac listening on ${address} (public URL ${config.publicUrl}, storage: ${storageLabel}${config.redisUrl ? ', rate limits in Redis' : ''})`);
   console.log(`API docs: ${config.publicUrl}/api/docs`);
   if (config.demoClient) await ensureDemoClient(runtime, console.log);
+  await runtime.startBackground();
 
   let closing = false;
   const shutdown = async (signal: string) => {

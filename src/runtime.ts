@@ -13,6 +13,8 @@ import { MemoryRateLimitStore, RedisRateLimitStore, type RateLimitStore } from '
 import { buildProviderRegistry } from './providers/build-registry.js';
 import { createServices, type Services } from './services.js';
 import { migrateToLatest, openStorage, type Storage } from './storage/db.js';
+import { AccountContexts } from './api/account-contexts.js';
+import { SyncEngine } from './sync/sync-engine.js';
 
 export interface Runtime {
   config: Config;
@@ -20,6 +22,9 @@ export interface Runtime {
   storage: Storage;
   services: Services;
   app: FastifyInstance;
+  sync: SyncEngine;
+  /** Starts the background work this instance's role includes (the sync schedule). */
+  startBackground(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -47,20 +52,40 @@ function createRateLimitStore(config: Config): RateLimitStore {
   return new RedisRateLimitStore(new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false }));
 }
 
-export async function createRuntime(config: Config, options: { logStream?: NodeJS.WritableStream } = {}): Promise<Runtime> {
+export interface RuntimeOptions {
+  logStream?: NodeJS.WritableStream;
+  /** Faster sync ticks and shorter leases, for tests. */
+  syncTuning?: { tickMs?: number; leaseMs?: number };
+}
+
+export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const keys = deriveKeys(resolveSecret(config));
   const storage = await openStorageMigrated(config);
   const services = createServices(config, storage, keys);
   const rateLimitStore = createRateLimitStore(config);
   const { registry, userServerFetch, google } = buildProviderRegistry(config);
   const app = await buildApp({ config, keys, services, rateLimitStore, registry, userServerFetch, google, pages: createHtmlPages(keys.cookies), logStream: options.logStream });
+  const sync = new SyncEngine({
+    config: config.sync,
+    storage,
+    repos: services,
+    contexts: new AccountContexts(services.accounts, registry),
+    registry,
+    log: app.log,
+    ...options.syncTuning,
+  });
   return {
     config,
     keys,
     storage,
     services,
     app,
+    sync,
+    async startBackground() {
+      if (config.role !== 'api') await sync.start();
+    },
     async close() {
+      await sync.stop();
       await app.close();
       await rateLimitStore.close?.();
       await storage.close();

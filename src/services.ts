@@ -14,6 +14,10 @@ import { AuthCodesRepository } from './storage/repositories/auth-codes.repo.js';
 import { ClientsRepository } from './storage/repositories/clients.repo.js';
 import { EndUsersRepository } from './storage/repositories/end-users.repo.js';
 import { TokensRepository } from './storage/repositories/tokens.repo.js';
+import { CalendarSyncRepository } from './storage/repositories/calendar-sync.repo.js';
+import { CalendarsRepository } from './storage/repositories/calendars.repo.js';
+import { MirrorRepository } from './storage/repositories/mirror.repo.js';
+import { SyncJobsRepository } from './storage/repositories/sync-jobs.repo.js';
 
 export interface Services {
   clientsRepo: ClientsRepository;
@@ -22,6 +26,10 @@ export interface Services {
   accounts: AccountsRepository;
   signer: TokenSigner;
   tokens: TokenService;
+  calendars: CalendarsRepository;
+  calendarSync: CalendarSyncRepository;
+  jobs: SyncJobsRepository;
+  mirror: MirrorRepository;
 }
 
 export function createServices(config: Pick<Config, 'publicUrl'>, storage: Storage, keys: Keys): Services {
@@ -32,5 +40,17 @@ export function createServices(config: Pick<Config, 'publicUrl'>, storage: Stora
   const tokensRepo = new TokensRepository(storage.db);
   const signer = new TokenSigner(keys.jwt, config.publicUrl);
   const tokens = new TokenService({ signer, codes, tokens: tokensRepo, users, lookupKey: keys.lookup });
-  return { clientsRepo, clients: new ClientRegistry(clientsRepo), users, accounts, signer, tokens };
+  const mirrorBox = new SecretBox(keys.mirror);
+  return {
+    clientsRepo,
+    clients: new ClientRegistry(clientsRepo),
+    users,
+    accounts,
+    signer,
+    tokens,
+    calendars: new CalendarsRepository(storage.db, mirrorBox),
+    calendarSync: new CalendarSyncRepository(storage.db),
+    jobs: new SyncJobsRepository(storage.db, storage.dialect),
+    mirror: new MirrorRepository(storage.db, mirrorBox),
+  };
 }

@@ -20,6 +20,24 @@ export type GoogleConfig = Omit<GoogleSettings, 'retry'> & {
   retryMaxElapsedMs: number;
 };
 
+export type Role = 'all' | 'api' | 'worker';
+/** Where GET /api/events reads from: always the providers, the mirror when it is fresh, or the mirror whenever it has synced. */
+export type ReadMode = 'live' | 'fresh' | 'mirror';
+
+export interface SyncConfig {
+  /** Poll interval per provider kind (ms). */
+  pollMs: { caldav: number; apple: number; google: number; microsoft: number };
+  /** Poll interval of a calendar whose provider pushes changes (the safety net under push). */
+  pushedPollMs: number;
+  pastDays: number;
+  futureDays: number;
+  /** How often each calendar is relisted (window moves, missed changes). */
+  relistEveryMs: number;
+  /** Account jobs one instance runs at once. */
+  concurrency: number;
+  readMode: ReadMode;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -44,6 +62,9 @@ export interface Config {
   icloudCaldavUrl: string;
   /** Timeout for one request to a provider, in ms. */
   providerTimeoutMs: number;
+  /** `api` serves requests only, `worker` runs the sync schedule only, `all` both. */
+  role: Role;
+  sync: SyncConfig;
 }
 
 export class ConfigError extends Error {
@@ -108,6 +129,32 @@ function googleConfig(env: Env): GoogleConfig | undefined {
   };
 }
 
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${env[name]}"`);
+  return raw as T;
+}
+
+function syncConfig(env: Env): SyncConfig {
+  const seconds = (name: string, fallback: number) => int(env, name, fallback, 5, 86_400) * 1000;
+  const caldav = seconds('ALMANAC_SYNC_POLL_SECONDS', 30);
+  return {
+    pollMs: {
+      caldav,
+      apple: seconds('ALMANAC_SYNC_POLL_SECONDS_ICLOUD', 60),
+      google: seconds('ALMANAC_SYNC_POLL_SECONDS_GOOGLE', 60),
+      microsoft: seconds('ALMANAC_SYNC_POLL_SECONDS_MICROSOFT', 60),
+    },
+    pushedPollMs: seconds('ALMANAC_SYNC_PUSHED_POLL_SECONDS', 600),
+    pastDays: int(env, 'ALMANAC_MIRROR_PAST_DAYS', 365, 0, 3650),
+    futureDays: int(env, 'ALMANAC_MIRROR_FUTURE_DAYS', 730, 1, 3650),
+    relistEveryMs: int(env, 'ALMANAC_MIRROR_RELIST_HOURS', 24, 1, 24 * 365) * 3_600_000,
+    concurrency: int(env, 'ALMANAC_SYNC_CONCURRENCY', 4, 1, 256),
+    readMode: oneOf(env, 'ALMANAC_READ_MODE', 'fresh', ['live', 'fresh', 'mirror'] as const),
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'PORT', 3000, 0, 65535);
   const host = env.HOST?.trim() || '0.0.0.0';
@@ -140,5 +187,7 @@ export function loadConfig(env: Env = process.env): Config {
     google: googleConfig(env),
     icloudCaldavUrl: `${url(env, 'ALMANAC_ICLOUD_CALDAV_URL', 'https://caldav.icloud.com/', ['https:', 'http:'])}/`,
     providerTimeoutMs: int(env, 'ALMANAC_PROVIDER_TIMEOUT_MS', 30_000, 1000, 300_000),
+    role: oneOf(env, 'ALMANAC_ROLE', 'all', ['all', 'api', 'worker'] as const),
+    sync: syncConfig(env),
   };
 }

@@ -15,6 +15,8 @@ export interface Keys {
   cursors: Buffer;
   /** HMAC key for hashing token ids and codes before storage. */
   lookup: Buffer;
+  /** AES-256-GCM key for mirrored calendars and events at rest. */
+  mirror: Buffer;
 }
 
 function derive(secret: string, label: string): Buffer {
@@ -28,5 +30,6 @@ export function deriveKeys(secret: string): Keys {
     cookies: derive(secret, 'cookies-hmac'),
     cursors: derive(secret, 'cursor-hmac'),
     lookup: derive(secret, 'lookup-hmac'),
+    mirror: derive(secret, 'mirror-aes-256-gcm'),
   };
 }

@@ -59,7 +59,9 @@ export function buildProviderRegistry(config: Config): BuiltRegistry {
       },
     });
   }
-  registry.register('apple', { adapter: createAppleProvider(), fetch: userServerFetch, credentials: basicCredentials });
-  registry.register('caldav', { adapter: createCaldavProvider(), fetch: userServerFetch, credentials: basicCredentials });
+  const apple = createAppleProvider();
+  registry.register('apple', { adapter: apple, changes: apple.changes, fetch: userServerFetch, credentials: basicCredentials });
+  const caldav = createCaldavProvider();
+  registry.register('caldav', { adapter: caldav, changes: caldav.changes, fetch: userServerFetch, credentials: basicCredentials });
   return { registry, userServerFetch, google };
 }

@@ -4,7 +4,7 @@
  * the composition root from the configuration.
  */
 import type { ProviderId } from '../domain/calendar.js';
-import type { CalendarProvider, ProviderCredentials } from './types.js';
+import type { CalendarProvider, ChangeFeed, ProviderCredentials } from './types.js';
 
 export interface ProviderEntry {
   // The registry holds adapters of every credential kind; the account context pairs each with its own.
@@ -12,6 +12,9 @@ export interface ProviderEntry {
   adapter: CalendarProvider<any>;
   /** The fetch the adapter gets (SSRF-guarded for user-supplied servers). */
   fetch: typeof fetch;
+  /** How the sync engine follows this provider's changes; without one, reads stay live. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  changes?: ChangeFeed<any>;
   /** Revoke stored credentials at the provider, best effort, on disconnect. */
   revoke?(stored: unknown): Promise<void>;
   /** Turn stored credentials into what the adapter takes (OAuth: a self-refreshing handle). */

@@ -123,3 +123,69 @@ export interface CalendarProvider<C extends ProviderCredentials = ProviderCreden
   updateEvent(ctx: ProviderContext<C>, ref: EventRef, patch: EventPatch, mode?: EditMode): Promise<CalendarEvent>;
   deleteEvent(ctx: ProviderContext<C>, ref: EventRef, mode?: EditMode): Promise<void>;
 }
+
+/*
+ * Change feeds: how the sync engine keeps a local mirror of a calendar. A provider
+ * reports changes in units, the smallest thing it says changed (a CalDAV calendar object
+ * resource with its overrides; a Google series or single event). The engine replaces a
+ * unit's mirrored events whole, so a feed never has to say which instance moved.
+ */
+
+/** The stretch of time the mirror holds; instances outside it are not expanded. */
+export interface SyncWindow {
+  start: Date;
+  end: Date;
+}
+
+export interface MirrorUnit {
+  /** Stable within its calendar (CalDAV: the resource href; Google: the series or event id). */
+  key: string;
+  /** Changes whenever the unit changes (an ETag); opaque. */
+  version: string;
+  /** The unit's events as `singleEvents=true` lists them, limited to the window. */
+  instances: CalendarEvent[];
+  /** The unit's events as `singleEvents=false` lists them (series masters, single events), when in the window. */
+  masters: CalendarEvent[];
+}
+
+export interface ChangePage {
+  upserts: MirrorUnit[];
+  /** Keys of units that no longer exist. */
+  deletions: string[];
+  /** Keys seen unchanged while relisting the whole calendar (`full`): they stay. */
+  unchanged: string[];
+  /**
+   * Part of a relisting of the whole calendar: when the last page of a relisting (no
+   * `more`) has been applied, every unit it did not report (upsert or unchanged) is gone.
+   */
+  full: boolean;
+  /** Where the next call continues: the rest of this pass while `more`, else the next pass. */
+  cursor: string;
+  more: boolean;
+}
+
+export interface ChangeFeedRequest {
+  /** The calendar as listCalendars names it. */
+  calendarId: string;
+  /** Absent: relist the whole calendar. */
+  cursor?: string;
+  window: SyncWindow;
+  /** A hint for how many units one page should carry. */
+  pageSize: number;
+  /** The versions the mirror holds for these unit keys (absent keys are unknown to it). */
+  knownVersions(keys: readonly string[]): Promise<Map<string, string>>;
+}
+
+export interface ChangeFeed<C extends ProviderCredentials = ProviderCredentials> {
+  /**
+   * One page of changes. A cursor the provider no longer accepts fails with
+   * CURSOR_INVALID; the engine then starts a relisting (no cursor).
+   */
+  readChanges(ctx: ProviderContext<C>, request: ChangeFeedRequest): Promise<ChangePage>;
+  /**
+   * A cheap marker of a calendar's state taken from its listing (CalDAV getctag or
+   * sync-token), when the provider has one: an unchanged marker means an unchanged
+   * calendar, so a poll costs no more than the listing.
+   */
+  changeMarker?(calendar: Calendar): string | undefined;
+}

@@ -15,7 +15,21 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Storage {
   db: Kysely<Database>;
   dialect: Dialect;
+  /**
+   * The unit of work: runs `work` in one transaction and commits when it resolves.
+   * Repositories built on `tx` join it, so several of them change state atomically.
+   */
+  transaction<T>(work: (tx: Kysely<Database>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+function withTransactions(db: Kysely<Database>, dialect: Dialect): Storage {
+  return {
+    db,
+    dialect,
+    transaction: (work) => db.transaction().execute(work),
+    close: () => db.destroy(),
+  };
 }
 
 // int8 (bigint) columns hold epoch milliseconds: well inside Number's exact range.
@@ -24,8 +38,7 @@ pg.types.setTypeParser(20, (value) => Number(value));
 export function openStorage(options: { databaseUrl?: string; dataDir: string }): Storage {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', close: () => db.destroy() };
+    return withTransactions(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
   }
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const sqlite = new SQLite(join(options.dataDir, 'almanac.sqlite'));
@@ -33,8 +46,7 @@ export function openStorage(options: { databaseUrl?: string; dataDir: string }):
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
+  return withTransactions(new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), 'sqlite');
 }
 
 export async function migrateToLatest(storage: Storage): Promise<string[]> {

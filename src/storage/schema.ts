@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * Table shapes as Kysely sees them. Timestamps are epoch milliseconds (bigint in
  * PostgreSQL, integer in SQLite); booleans are 0/1 integers so both dialects agree.
@@ -37,6 +39,11 @@ export interface AccountsTable {
   granted_scopes: string;
   calendar_permission: number;
   sync_state: string;
+  /** Bumped by every credentials write: refreshed tokens are stored by compare-and-set on it. */
+  credentials_version: Generated<number>;
+  /** Who may refresh this account's OAuth tokens now, across instances, and until when. */
+  refresh_lease_owner: string | null;
+  refresh_lease_until: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -75,6 +82,100 @@ export interface RefreshTokensTable {
   rotated_at: number | null;
 }
 
+/** The calendars of an account as last listed by the sync engine. */
+export interface CalendarsTable {
+  id: string;
+  account_id: string;
+  /** The calendar id the provider and the API use. */
+  provider_calendar_id: string;
+  /** Order of the provider's listing. */
+  position: number;
+  /** Sealed JSON of the API Calendar (title, zone, colour, description, original). */
+  payload: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One row per account: when its next sync is due and which worker holds it. */
+export interface SyncJobsTable {
+  account_id: string;
+  next_run_at: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  /** Consecutive failed runs (drives the backoff). */
+  failures: Generated<number>;
+  last_success_at: number | null;
+  last_error_code: string | null;
+  last_error_message: string | null;
+  last_error_at: number | null;
+  calendars_listed_at: number | null;
+}
+
+export interface CalendarSyncTable {
+  calendar_id: string;
+  /** `pending` until the first full listing completed, then `ready`. */
+  status: Generated<string>;
+  /** The change feed's cursor: where the next page starts. */
+  cursor: string | null;
+  /** The listing's change marker (getctag / sync-token) when the mirror was last brought up to date. */
+  change_marker: string | null;
+  /** Bumped when a relisting starts; units not seen by it keep an older one and are swept. */
+  generation: Generated<number>;
+  /** 1 while a relisting is in progress. */
+  relisting: Generated<number>;
+  /** The window the pass in progress expands into. */
+  pass_window_start: number | null;
+  pass_window_end: number | null;
+  /** The window the mirror holds, once a relisting completed. */
+  window_start: number | null;
+  window_end: number | null;
+  /** Longest event in the mirror: bounds the range scan of overlapping events. */
+  max_duration_ms: Generated<number>;
+  last_success_at: number | null;
+  last_relisted_at: number | null;
+  last_error_code: string | null;
+  last_error_message: string | null;
+  /** Bumped by writes through the API; the mirror is behind until a sync catches up. */
+  write_generation: Generated<number>;
+  /** The write_generation the last completed sync started after. */
+  synced_generation: Generated<number>;
+  /** Last push notification from the provider. */
+  pushed_at: number | null;
+}
+
+export interface MirrorUnitsTable {
+  calendar_id: string;
+  unit_key: string;
+  version: string;
+  generation: number;
+}
+
+export interface MirrorEventsTable {
+  calendar_id: string;
+  /** `i`: as singleEvents=true lists it; `m`: as singleEvents=false does. */
+  view: string;
+  event_id: string;
+  unit_key: string;
+  start_ms: number;
+  end_ms: number;
+  status: string | null;
+  /** Sealed JSON of the API CalendarEvent: contents never stored in clear. */
+  payload: string;
+}
+
+export interface PushChannelsTable {
+  /** Our channel id (what the provider echoes back). */
+  id: string;
+  calendar_id: string;
+  provider: string;
+  /** The provider's id for the watched resource. */
+  resource_id: string | null;
+  /** Keyed hash of the secret token the provider echoes with each notification. */
+  token_hash: string;
+  expires_at: number;
+  created_at: number;
+}
+
 export interface Database {
   clients: ClientsTable;
   end_users: EndUsersTable;
@@ -82,4 +183,10 @@ export interface Database {
   auth_codes: AuthCodesTable;
   token_families: TokenFamiliesTable;
   refresh_tokens: RefreshTokensTable;
+  calendars: CalendarsTable;
+  sync_jobs: SyncJobsTable;
+  calendar_sync: CalendarSyncTable;
+  mirror_units: MirrorUnitsTable;
+  mirror_events: MirrorEventsTable;
+  push_channels: PushChannelsTable;
 }

@@ -16,7 +16,15 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(options: { dialect?: 'sqlite' | 'postgres'; env?: Record<string, string>; db?: TestDatabase } = {}): Promise<TestServer> {
+export interface StartOptions {
+  dialect?: 'sqlite' | 'postgres';
+  env?: Record<string, string>;
+  db?: TestDatabase;
+  /** Run the sync worker (fast ticks, short leases); off by default so provider traffic stays what a test sends. */
+  sync?: boolean;
+}
+
+export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const db = options.db ?? (await createTestDatabase(options.dialect ?? 'sqlite'));
   const logs: string[] = [];
   const logStream = new Writable({
@@ -28,8 +36,9 @@ export async function startServer(options: { dialect?: 'sqlite' | 'postgres'; en
   // Port 0 first to learn a free port, then the public URL must match it: listen, then patch.
   const env = { ALMANAC_SECRET_KEY: TEST_SECRET, ALMANAC_DEMO_CLIENT: 'false', ALMANAC_ALLOW_PRIVATE_NETWORKS: 'true', LOG_LEVEL: 'info', PORT: '0', ...db.env, ...options.env };
   const config = loadConfig(env);
-  const runtime = await createRuntime(config, { logStream });
+  const runtime = await createRuntime(config, { logStream, syncTuning: { tickMs: 50, leaseMs: 5_000 } });
   const address = await runtime.app.listen({ port: 0, host: '127.0.0.1' });
+  if (options.sync) await runtime.startBackground();
   const server: TestServer = {
     url: address,
     runtime,

@@ -1,9 +1,8 @@
 /** iCloud: the CalDAV adapter with Apple's discovery and the provider id 'apple'. */
-import { createDavProvider } from '../caldav/index.js';
-import type { BasicCredentials, CalendarProvider } from '../types.js';
+import { createDavProvider, type DavProvider } from '../caldav/index.js';
 import { discoverAppleAccount, ICLOUD_CALDAV_URL } from './apple-discovery.js';
 
-export function createAppleProvider(): CalendarProvider<BasicCredentials> {
+export function createAppleProvider(): DavProvider {
   return createDavProvider({
     id: 'apple',
     discoverHome: async (fetch, credentials, signal) =>

@@ -5,12 +5,13 @@
  * so an API caller cannot point our credentials at another server.
  */
 import type { CalendarEvent, EditMode, EventInput, EventPatch, EventRef, ProviderId } from '../../domain/calendar.js';
-import type { BasicCredentials, CalendarProvider, EventPage, EventQuery, ProviderContext } from '../types.js';
+import type { BasicCredentials, CalendarProvider, ChangeFeed, EventPage, EventQuery, ProviderContext } from '../types.js';
 import { ProviderError } from '../types.js';
 import type { WriteContext } from './apply-event-patch.js';
 import { buildEventObject } from './build-event-object.js';
 import { resourceNameFor, type CalendarObject } from './calendar-object.js';
 import { withTrailingSlash } from './caldav-discovery.js';
+import { createDavChangeFeed } from './caldav-change-feed.js';
 import { createDavClient, type DavClient } from './dav-client.js';
 import { canonicalUrl, isWithin } from './dav-xml.js';
 import { planDelete, planUpdate, type ResultRef } from './edit-series.js';
@@ -46,7 +47,10 @@ function isEmailLike(value: string): boolean {
   return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value);
 }
 
-export function createDavProvider(options: DavProviderOptions): CalendarProvider<BasicCredentials> {
+/** A CalDAV-speaking provider: the adapter and the change feed the sync engine follows. */
+export type DavProvider = CalendarProvider<BasicCredentials> & { changes: ChangeFeed<BasicCredentials> };
+
+export function createDavProvider(options: DavProviderOptions): DavProvider {
   const { id } = options;
   const homes = new WeakMap<BasicCredentials, Promise<string>>();
 
@@ -147,6 +151,8 @@ export function createDavProvider(options: DavProviderOptions): CalendarProvider
 
   return {
     id,
+
+    changes: createDavChangeFeed({ provider: id, clientFor, calendarUrl, guarded }),
 
     listCalendars: (ctx) => guarded(ctx, async () => listCalendarsInHome(clientFor(ctx), await homeUrl(ctx), id)),
 

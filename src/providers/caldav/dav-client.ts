@@ -3,7 +3,7 @@
  * only: non-2xx answers leave as DavHttpError, and `map-caldav-error.ts` decides
  * what they mean for the API.
  */
-import { DavXmlError, errorConditions, parseMultistatus, propfindBody, type DavResponse, type PropName } from './dav-xml.js';
+import { DavXmlError, errorConditions, multistatusSyncToken, parseMultistatus, propfindBody, syncCollectionBody, type DavResponse, type PropName } from './dav-xml.js';
 
 export class DavHttpError extends Error {
   constructor(
@@ -37,6 +37,8 @@ export interface DavObject {
 export interface DavClient {
   propfind(url: string, props: readonly PropName[], depth: 0 | 1): Promise<DavResponse[]>;
   report(url: string, body: string, depth: 0 | 1): Promise<DavResponse[]>;
+  /** RFC 6578 sync-collection (Depth 0, sync-level 1): changed and removed members, and the new token. */
+  syncCollection(url: string, token: string | undefined): Promise<{ responses: DavResponse[]; syncToken?: string }>;
   get(url: string): Promise<DavObject>;
   /** Resolves to the new ETag when the server sent one. */
   put(url: string, ics: string, precondition: { ifMatch: string } | { ifNoneMatch: '*' }): Promise<string | undefined>;
@@ -78,7 +80,7 @@ export function createDavClient(options: DavClientOptions): DavClient {
     });
   }
 
-  async function multistatus(method: string, url: string, body: string, depth: 0 | 1): Promise<DavResponse[]> {
+  async function multistatusText(method: string, url: string, body: string, depth: 0 | 1): Promise<{ xml: string; base: string }> {
     const response = await send(method, url, { depth: String(depth), 'content-type': 'application/xml; charset=utf-8' }, body);
     if (response.status !== 207) {
       if (response.ok) {
@@ -87,12 +89,23 @@ export function createDavClient(options: DavClientOptions): DavClient {
       }
       throw await failure(response, method);
     }
-    return parseMultistatus(await response.text(), response.url || url);
+    return { xml: await response.text(), base: response.url || url };
+  }
+
+  async function multistatus(method: string, url: string, body: string, depth: 0 | 1): Promise<DavResponse[]> {
+    const { xml, base } = await multistatusText(method, url, body, depth);
+    return parseMultistatus(xml, base);
   }
 
   return {
     propfind: (url, props, depth) => multistatus('PROPFIND', url, propfindBody(props), depth),
     report: (url, body, depth) => multistatus('REPORT', url, body, depth),
+
+    async syncCollection(url, token) {
+      const { xml, base } = await multistatusText('REPORT', url, syncCollectionBody(token), 0);
+      const syncToken = multistatusSyncToken(xml);
+      return { responses: parseMultistatus(xml, base), ...(syncToken ? { syncToken } : {}) };
+    },
 
     async get(url) {
       const response = await send('GET', url, { accept: 'text/calendar' });

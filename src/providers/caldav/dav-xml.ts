@@ -94,6 +94,24 @@ export function uidQueryBody(uid: string): string {
   );
 }
 
+/**
+ * RFC 6578 sync-collection: the members changed since `token` (all members for an empty
+ * token) with their ETags; removed members come back as 404 responses.
+ */
+export function syncCollectionBody(token: string | undefined): string {
+  return (
+    `<?xml version="1.0" encoding="utf-8"?><d:sync-collection ${XMLNS_DECLARATIONS}>` +
+    `<d:sync-token>${token === undefined ? '' : escapeXml(token)}</d:sync-token><d:sync-level>1</d:sync-level>` +
+    '<d:prop><d:getetag/></d:prop></d:sync-collection>'
+  );
+}
+
+/** RFC 4791 §7.9 calendar-multiget: these resources' data and ETags in one request. */
+export function multigetBody(hrefs: readonly string[]): string {
+  const list = hrefs.map((h) => `<d:href>${escapeXml(h)}</d:href>`).join('');
+  return `<?xml version="1.0" encoding="utf-8"?><c:calendar-multiget ${XMLNS_DECLARATIONS}><d:prop><d:getetag/><c:calendar-data/></d:prop>${list}</c:calendar-multiget>`;
+}
+
 export interface MkcalendarOptions {
   displayName?: string;
   color?: string;
@@ -198,6 +216,12 @@ function parseXml(xml: string): Element {
   }
   if (!root) throw new DavXmlError('The server answered with an empty XML document');
   return root;
+}
+
+/** The top-level `DAV:sync-token` of a sync-collection multistatus, when present. */
+export function multistatusSyncToken(xml: string): string | undefined {
+  const root = parseXml(xml);
+  return textOf(childElements(root, NS.DAV, 'sync-token')[0])?.trim() || undefined;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { SecretBox } from '../../crypto/secret-box.js';
 import type { ProviderId } from '../../domain/calendar.js';
 import type { Database } from '../schema.js';
@@ -30,7 +30,7 @@ export interface AccountUpsert {
   calendarPermissionGranted: boolean;
 }
 
-type Row = Database['accounts'];
+type Row = Selectable<Database['accounts']>;
 
 function toRecord(row: Row): AccountRecord {
   return {
@@ -96,6 +96,12 @@ export class AccountsRepository {
       .where('provider', '=', input.provider)
       .where('account_id', '=', input.accountId)
       .executeTakeFirstOrThrow();
+    // New or reconnected: its sync is due now (new credentials may have healed a failing account).
+    await this.db
+      .insertInto('sync_jobs')
+      .values({ account_id: row.id, next_run_at: now })
+      .onConflict((oc) => oc.column('account_id').doUpdateSet({ next_run_at: now, failures: 0 }))
+      .execute();
     return toRecord(row);
   }
 
@@ -106,6 +112,11 @@ export class AccountsRepository {
 
   async find(userId: string, accountRowId: string): Promise<AccountRecord | undefined> {
     const row = await this.db.selectFrom('accounts').selectAll().where('user_id', '=', userId).where('id', '=', accountRowId).executeTakeFirst();
+    return row && toRecord(row);
+  }
+
+  async get(accountRowId: string): Promise<AccountRecord | undefined> {
+    const row = await this.db.selectFrom('accounts').selectAll().where('id', '=', accountRowId).executeTakeFirst();
     return row && toRecord(row);
   }
 

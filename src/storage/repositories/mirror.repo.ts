@@ -1,0 +1,243 @@
+import { sql, type Kysely } from 'kysely';
+import type { SecretBox } from '../../crypto/secret-box.js';
+import type { CalendarEvent } from '../../domain/calendar.js';
+import type { Database } from '../schema.js';
+import { forEachChunk, selectInChunks } from './in-chunks.js';
+
+/** `instances`: as singleEvents=true lists events; `masters`: as singleEvents=false does. */
+export type MirrorView = 'instances' | 'masters';
+
+const VIEW_CODE: Record<MirrorView, string> = { instances: 'i', masters: 'm' };
+
+/** A unit of change as the mirror stores it (the provider seam's MirrorUnit). */
+export interface StoredUnit {
+  key: string;
+  version: string;
+  instances: readonly CalendarEvent[];
+  masters: readonly CalendarEvent[];
+}
+
+/** Where a page of mirror reads resumes: after this (start, calendar row, event id). */
+export interface MirrorPosition {
+  startMs: number;
+  calendarId: string;
+  eventId: string;
+}
+
+export interface MirrorPageQuery {
+  calendarIds: readonly string[];
+  view: MirrorView;
+  /** Events overlapping [start, end). */
+  start: number;
+  end: number;
+  /** No event in these calendars lasts longer: bounds the scan for overlapping events. */
+  maxDurationMs: number;
+  after?: MirrorPosition;
+  limit: number;
+}
+
+export interface MirrorEntry {
+  position: MirrorPosition;
+  event: CalendarEvent;
+}
+
+const INSERT_BATCH = 100;
+
+function startMsOf(event: CalendarEvent): number {
+  return Date.parse(event.start);
+}
+
+function endMsOf(event: CalendarEvent): number {
+  const end = Date.parse(event.end);
+  return Number.isNaN(end) ? startMsOf(event) : end;
+}
+
+/**
+ * The encrypted event mirror. Each event's API form is sealed whole (AES-256-GCM, bound
+ * to its calendar, view and id); ids, times and status stay in clear for indexing. A
+ * unit's events are always replaced together, so a changed series never leaves stale
+ * instances behind.
+ */
+export class MirrorRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly box: SecretBox,
+  ) {}
+
+  in(tx: Kysely<Database>): MirrorRepository {
+    return new MirrorRepository(tx, this.box);
+  }
+
+  private aad(calendarId: string, view: string, eventId: string): string {
+    return `event:${calendarId}:${view}:${eventId}`;
+  }
+
+  async knownVersions(calendarId: string, keys: readonly string[]): Promise<Map<string, string>> {
+    const rows = await selectInChunks(keys, (chunk) =>
+      this.db.selectFrom('mirror_units').select(['unit_key', 'version']).where('calendar_id', '=', calendarId).where('unit_key', 'in', chunk).execute(),
+    );
+    return new Map(rows.map((r) => [r.unit_key, r.version]));
+  }
+
+  /**
+   * Replaces the mirrored events of each unit and records its version. Returns the
+   * longest event duration written, for the calendar's scan bound.
+   */
+  async replaceUnits(calendarId: string, units: readonly StoredUnit[], generation: number): Promise<number> {
+    if (units.length === 0) return 0;
+    const keys = units.map((u) => u.key);
+    await forEachChunk(keys, (chunk) => this.db.deleteFrom('mirror_events').where('calendar_id', '=', calendarId).where('unit_key', 'in', chunk).execute());
+    let maxDuration = 0;
+    const rows: Database['mirror_events'][] = [];
+    for (const unit of units) {
+      for (const [view, events] of [['i', unit.instances], ['m', unit.masters]] as const) {
+        for (const event of events) {
+          const startMs = startMsOf(event);
+          if (Number.isNaN(startMs)) continue;
+          const endMs = Math.max(startMs, endMsOf(event));
+          maxDuration = Math.max(maxDuration, endMs - startMs);
+          rows.push({
+            calendar_id: calendarId,
+            view,
+            event_id: event.id,
+            unit_key: unit.key,
+            start_ms: startMs,
+            end_ms: endMs,
+            status: event.status ?? null,
+            payload: this.box.seal(JSON.stringify(event), this.aad(calendarId, view, event.id)),
+          });
+        }
+      }
+    }
+    for (let i = 0; i < rows.length; i += INSERT_BATCH) {
+      await this.db
+        .insertInto('mirror_events')
+        .values(rows.slice(i, i + INSERT_BATCH))
+        // Two units claiming one event id (a provider quirk): the later one wins instead of failing the page.
+        .onConflict((oc) =>
+          oc.columns(['calendar_id', 'view', 'event_id']).doUpdateSet((eb) => ({
+            unit_key: eb.ref('excluded.unit_key'),
+            start_ms: eb.ref('excluded.start_ms'),
+            end_ms: eb.ref('excluded.end_ms'),
+            status: eb.ref('excluded.status'),
+            payload: eb.ref('excluded.payload'),
+          })),
+        )
+        .execute();
+    }
+    for (const unit of units) {
+      await this.db
+        .insertInto('mirror_units')
+        .values({ calendar_id: calendarId, unit_key: unit.key, version: unit.version, generation })
+        .onConflict((oc) => oc.columns(['calendar_id', 'unit_key']).doUpdateSet({ version: unit.version, generation }))
+        .execute();
+    }
+    return maxDuration;
+  }
+
+  async deleteUnits(calendarId: string, keys: readonly string[]): Promise<void> {
+    await forEachChunk(keys, async (chunk) => {
+      await this.db.deleteFrom('mirror_events').where('calendar_id', '=', calendarId).where('unit_key', 'in', chunk).execute();
+      await this.db.deleteFrom('mirror_units').where('calendar_id', '=', calendarId).where('unit_key', 'in', chunk).execute();
+    });
+  }
+
+  /** Units a relisting saw unchanged join its generation, so the sweep keeps them. */
+  async markSeen(calendarId: string, keys: readonly string[], generation: number): Promise<void> {
+    await forEachChunk(keys, (chunk) =>
+      this.db.updateTable('mirror_units').set({ generation }).where('calendar_id', '=', calendarId).where('unit_key', 'in', chunk).execute(),
+    );
+  }
+
+  /**
+   * After a relisting: the units it did not see (older generation), apart from `seenNow`
+   * (the last page's units, not yet marked). The caller deletes them.
+   */
+  async staleUnits(calendarId: string, generation: number, seenNow: readonly string[]): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('mirror_units')
+      .select('unit_key')
+      .where('calendar_id', '=', calendarId)
+      .where('generation', '<', generation)
+      .execute();
+    const seen = new Set(seenNow);
+    return rows.map((r) => r.unit_key).filter((key) => !seen.has(key));
+  }
+
+  /** The longest mirrored event of a calendar, recomputed (after a relisting shrank it). */
+  async longestDuration(calendarId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('mirror_events')
+      .select(sql<number>`max(end_ms - start_ms)`.as('longest'))
+      .where('calendar_id', '=', calendarId)
+      .executeTakeFirst();
+    return Number(row?.longest ?? 0);
+  }
+
+  /** The mirrored events a unit holds in one view (for change notifications and tests). */
+  async unitEvents(calendarId: string, view: MirrorView, keys: readonly string[]): Promise<CalendarEvent[]> {
+    const code = VIEW_CODE[view];
+    const rows = await selectInChunks(keys, (chunk) =>
+      this.db
+        .selectFrom('mirror_events')
+        .select(['event_id', 'payload'])
+        .where('calendar_id', '=', calendarId)
+        .where('view', '=', code)
+        .where('unit_key', 'in', chunk)
+        .orderBy('start_ms')
+        .orderBy('event_id')
+        .execute(),
+    );
+    return rows.map((r) => JSON.parse(this.box.open(r.payload, this.aad(calendarId, code, r.event_id))) as CalendarEvent);
+  }
+
+  /**
+   * One page of events across calendars, ordered by (start, calendar row, event id): a
+   * keyset walk, so each page costs what it returns, whatever its position. Only
+   * returned rows are decrypted.
+   *
+   * Instances overlap [start, end) themselves. A master (or single event) is listed when
+   * its unit has an instance in the range — exactly the rule of a live singleEvents=false
+   * read — while it sorts by its own start, which for a series is its first occurrence.
+   */
+  async page(q: MirrorPageQuery): Promise<MirrorEntry[]> {
+    if (q.calendarIds.length === 0 || q.limit < 1) return [];
+    const code = VIEW_CODE[q.view];
+    const after = q.after;
+    const scanFrom = q.start - q.maxDurationMs;
+    let query = this.db
+      .selectFrom('mirror_events as e')
+      .select(['e.calendar_id', 'e.event_id', 'e.start_ms', 'e.payload'])
+      .where('e.calendar_id', 'in', [...q.calendarIds])
+      .where('e.view', '=', code);
+    if (q.view === 'instances') {
+      query = query.where('e.start_ms', '>=', scanFrom).where('e.start_ms', '<', q.end).where('e.end_ms', '>', q.start);
+    } else {
+      query = query.where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('mirror_events as i')
+            .select('i.event_id')
+            .whereRef('i.calendar_id', '=', 'e.calendar_id')
+            .where('i.view', '=', VIEW_CODE.instances)
+            .whereRef('i.unit_key', '=', 'e.unit_key')
+            .where('i.start_ms', '>=', scanFrom)
+            .where('i.start_ms', '<', q.end)
+            .where('i.end_ms', '>', q.start),
+        ),
+      );
+    }
+    if (after) {
+      query = query.where('e.start_ms', '>=', after.startMs).where((eb) =>
+        eb.or([
+          eb('e.start_ms', '>', after.startMs),
+          eb.or([eb('e.calendar_id', '>', after.calendarId), eb.and([eb('e.calendar_id', '=', after.calendarId), eb('e.event_id', '>', after.eventId)])]),
+        ]),
+      );
+    }
+    const rows = await query.orderBy('e.start_ms').orderBy('e.calendar_id').orderBy('e.event_id').limit(q.limit).execute();
+    return rows.map((r) => ({
+      position: { startMs: Number(r.start_ms), calendarId: r.calendar_id, eventId: r.event_id },
+      event: JSON.parse(this.box.open(r.payload, this.aad(r.calendar_id, code, r.event_id))) as CalendarEvent,
+    }));
+  }
+}

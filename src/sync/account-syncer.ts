@@ -1,0 +1,128 @@
+/**
+ * One run of an account's sync job: list its calendars (the listing also carries each
+ * calendar's change marker), reconcile the stored list, then bring each calendar's
+ * mirror up to date. One failing calendar does not stop the others; credentials the
+ * provider rejects stop the run and mark the account. The lease is renewed by a
+ * heartbeat while the run waits on the provider and checked again by every commit.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { ProviderId } from '../domain/calendar.js';
+import type { AccountContexts } from '../api/account-contexts.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import { ProviderError } from '../providers/types.js';
+import type { Storage } from '../storage/db.js';
+import type { AccountsRepository } from '../storage/repositories/accounts.repo.js';
+import type { CalendarsRepository } from '../storage/repositories/calendars.repo.js';
+import type { CalendarSyncRepository } from '../storage/repositories/calendar-sync.repo.js';
+import type { ClaimedJob, SyncJobsRepository } from '../storage/repositories/sync-jobs.repo.js';
+import type { Database } from '../storage/schema.js';
+import { LeaseLostError, type CalendarSyncer } from './calendar-syncer.js';
+import { retryDelayMs } from './retry-schedule.js';
+import { desiredWindow, type WindowSettings } from './sync-window.js';
+
+export interface SyncSchedule {
+  /** How often an account of each provider is polled. */
+  pollMs: Record<ProviderId, number>;
+  window: WindowSettings;
+  /** How often a calendar is relisted to move its window (and catch anything a feed missed). */
+  relistEveryMs: number;
+  leaseMs: number;
+}
+
+export interface AccountSyncerDeps {
+  storage: Storage;
+  accounts: AccountsRepository;
+  calendars: CalendarsRepository;
+  calendarSync: CalendarSyncRepository;
+  jobs: SyncJobsRepository;
+  contexts: AccountContexts;
+  registry: ProviderRegistry;
+  schedule: SyncSchedule;
+  syncer: (holdLease: HoldLease) => CalendarSyncer;
+  now(): number;
+  random?: () => number;
+}
+
+/** Renews the account's lease inside a unit of work; false when another worker took it. */
+export type HoldLease = (tx: Kysely<Database>) => Promise<boolean>;
+
+export class AccountSyncer {
+  constructor(private readonly deps: AccountSyncerDeps) {}
+
+  /** Next poll: the provider's interval with ±10 % jitter, so accounts connected together spread out. */
+  private nextPoll(provider: ProviderId, now: number): number {
+    const interval = this.deps.schedule.pollMs[provider];
+    const random = this.deps.random ?? Math.random;
+    return now + Math.round(interval * (0.9 + 0.2 * random()));
+  }
+
+  async run(job: ClaimedJob, log: FastifyBaseLogger): Promise<void> {
+    const { deps } = this;
+    const now = deps.now();
+    const account = await deps.accounts.get(job.accountId);
+    if (!account) return;
+    const entry = deps.registry.get(account.provider);
+    const feed = entry?.changes;
+    const jobLog = log.child({ provider: account.provider, account: account.id });
+    if (!entry || !feed) {
+      // Not configured on this deployment (or no feed): reads stay live; look again later.
+      await deps.jobs.finish(job, { kind: 'success', at: now, nextRunAt: this.nextPoll(account.provider, now), calendarsListedAt: now });
+      return;
+    }
+
+    const abort = new AbortController();
+    const heartbeat = setInterval(() => {
+      void deps.jobs.renew(job, deps.now() + deps.schedule.leaseMs).then(
+        (held) => held || abort.abort(new LeaseLostError()),
+        () => undefined,
+      );
+    }, Math.max(1000, Math.floor(deps.schedule.leaseMs / 3)));
+    heartbeat.unref();
+    const holdLease: HoldLease = (tx) => deps.jobs.in(tx).renew(job, deps.now() + deps.schedule.leaseMs);
+
+    try {
+      const handle = await deps.contexts.open(account, jobLog, abort.signal);
+      const listed = await deps.contexts.run(handle, (ctx) => entry.adapter.listCalendars(ctx));
+      const reconciled = await deps.storage.transaction(async (tx) => {
+        if (!(await holdLease(tx))) throw new LeaseLostError();
+        return deps.calendars.in(tx).reconcile(account.id, listed, now);
+      });
+      const states = new Map((await deps.calendarSync.listFor(reconciled.records.map((r) => r.id))).map((s) => [s.calendarId, s]));
+      const desired = desiredWindow(now, deps.schedule.window);
+      const syncer = deps.syncer(holdLease);
+      let yielded = false;
+      for (const record of reconciled.records) {
+        const state = states.get(record.id);
+        if (!state) continue;
+        const relistDue = state.lastRelistedAt === null || now - state.lastRelistedAt >= deps.schedule.relistEveryMs;
+        try {
+          const result = await deps.contexts.run(handle, (ctx) =>
+            syncer.run({ accountId: account.id, record, state, feed, ctx, desired, relistDue, listed: record.calendar }),
+          );
+          if (result === 'yielded') yielded = true;
+        } catch (err) {
+          if (!(err instanceof ProviderError) || err.code === 'AUTH_REVOKED') throw err;
+          jobLog.warn({ calendar: record.id, code: err.code }, 'calendar sync failed');
+          await deps.calendarSync.recordFailure(record.id, err.code, err.message);
+        }
+      }
+      const nextRunAt = yielded ? deps.now() : this.nextPoll(account.provider, deps.now());
+      await deps.jobs.finish(job, { kind: 'success', at: deps.now(), nextRunAt, calendarsListedAt: now });
+    } catch (err) {
+      if (err instanceof LeaseLostError || abort.signal.reason instanceof LeaseLostError) {
+        jobLog.warn('sync lease lost; another worker continues');
+        return;
+      }
+      const record = await deps.jobs.get(job.accountId);
+      const code = err instanceof ProviderError ? err.code : 'INTERNAL';
+      const message = err instanceof ProviderError ? err.message : 'Internal error during sync';
+      if (!(err instanceof ProviderError)) jobLog.error({ err }, 'sync run failed');
+      else jobLog.warn({ code }, 'sync run failed');
+      const at = deps.now();
+      await deps.jobs.finish(job, { kind: 'failure', at, code, message, nextRunAt: at + retryDelayMs(err, record?.failures ?? 0, deps.random) });
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+}

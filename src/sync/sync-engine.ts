@@ -1,0 +1,99 @@
+/**
+ * The sync engine assembled: repositories, the per-calendar syncer, the per-account
+ * job, and this instance's worker. Runtime builds one; whether its worker runs depends
+ * on the instance's role.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { SyncConfig } from '../config/config.js';
+import type { AccountContexts } from '../api/account-contexts.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import type { Storage } from '../storage/db.js';
+import type { AccountsRepository } from '../storage/repositories/accounts.repo.js';
+import type { CalendarSyncRepository } from '../storage/repositories/calendar-sync.repo.js';
+import type { CalendarsRepository } from '../storage/repositories/calendars.repo.js';
+import type { MirrorRepository } from '../storage/repositories/mirror.repo.js';
+import type { SyncJobsRepository } from '../storage/repositories/sync-jobs.repo.js';
+import { AccountSyncer } from './account-syncer.js';
+import { CalendarSyncer, type MirrorObserver } from './calendar-syncer.js';
+import { SyncWorker } from './sync-worker.js';
+
+export interface SyncRepositories {
+  accounts: AccountsRepository;
+  calendars: CalendarsRepository;
+  calendarSync: CalendarSyncRepository;
+  jobs: SyncJobsRepository;
+  mirror: MirrorRepository;
+}
+
+export interface SyncEngineDeps {
+  config: SyncConfig;
+  storage: Storage;
+  repos: SyncRepositories;
+  contexts: AccountContexts;
+  registry: ProviderRegistry;
+  log: FastifyBaseLogger;
+  observer?: MirrorObserver;
+  now?: () => number;
+  /** Tuning for tests; production uses the defaults. */
+  tickMs?: number;
+  leaseMs?: number;
+}
+
+export const DEFAULT_LEASE_MS = 60_000;
+const DEFAULT_TICK_MS = 1_000;
+const PAGE_SIZE = 200;
+const MAX_PAGES_PER_PASS = 50;
+
+export class SyncEngine {
+  readonly worker: SyncWorker;
+  private readonly accountSyncer: AccountSyncer;
+
+  constructor(private readonly deps: SyncEngineDeps) {
+    const now = deps.now ?? Date.now;
+    const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
+    this.accountSyncer = new AccountSyncer({
+      storage: deps.storage,
+      ...deps.repos,
+      contexts: deps.contexts,
+      registry: deps.registry,
+      schedule: { pollMs: deps.config.pollMs, window: deps.config, relistEveryMs: deps.config.relistEveryMs, leaseMs },
+      syncer: (holdLease) =>
+        new CalendarSyncer({
+          storage: deps.storage,
+          mirror: deps.repos.mirror,
+          calendarSync: deps.repos.calendarSync,
+          holdLease,
+          ...(deps.observer ? { observer: deps.observer } : {}),
+          pageSize: PAGE_SIZE,
+          maxPagesPerPass: MAX_PAGES_PER_PASS,
+          now,
+        }),
+      now,
+    });
+    this.worker = new SyncWorker({
+      jobs: deps.repos.jobs,
+      runJob: (job, log) => this.accountSyncer.run(job, log),
+      log: deps.log.child({ component: 'sync' }),
+      concurrency: deps.config.concurrency,
+      tickMs: deps.tickMs ?? DEFAULT_TICK_MS,
+      leaseMs,
+      now,
+    });
+  }
+
+  /** Starts this instance's worker; every account gets a job first (accounts connected before the mirror existed). */
+  async start(): Promise<void> {
+    await this.deps.repos.jobs.ensureForAllAccounts((this.deps.now ?? Date.now)());
+    this.worker.start();
+  }
+
+  /** Makes an account's job due now and wakes this instance's worker (push notifications, writes). */
+  async syncSoon(accountId: string): Promise<void> {
+    await this.deps.repos.jobs.requestNow(accountId, (this.deps.now ?? Date.now)());
+    this.worker.kick();
+  }
+
+  async stop(graceMs?: number): Promise<void> {
+    await this.worker.stop(graceMs);
+  }
+}
