@@ -15,6 +15,9 @@ import { CalendarDirectory } from './api/calendar-directory.js';
 import { registerCalendarsRoute } from './api/calendars.route.js';
 import { registerEventsRoutes } from './api/events.routes.js';
 import { createCursorCodec } from './api/events/cursor-codec.js';
+import { EventReader } from './application/event-reader.js';
+import { EventWriter } from './application/event-writer.js';
+import { MirrorFreshness } from './application/mirror-freshness.js';
 import { AccountDisconnector } from './connect/account-disconnector.js';
 import type { ConnectPages } from './connect/connect-pages.js';
 import { wantsJson } from './connect/connect-pages.js';
@@ -51,6 +54,8 @@ export interface AppDeps {
   /** Google's OAuth client, when Google is configured. */
   google?: GoogleOAuthClient;
   pages: ConnectPages;
+  /** Makes an account's sync due now (after a write through the API). */
+  syncSoon(accountId: string): Promise<void>;
   /** Test hook: a pino destination for log assertions. */
   logStream?: NodeJS.WritableStream;
 }
@@ -118,8 +123,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   if (deps.google) registerGoogleConnectRoutes(app, { ...connectBase, oauth: deps.google, publicUrl: config.publicUrl });
   if (config.demoClient) registerDemoCallbackRoute(app, config.publicUrl);
-  const directory = new CalendarDirectory(services.accounts, contexts);
+  const freshness = new MirrorFreshness(config.sync);
+  const directory = new CalendarDirectory({ accounts: services.accounts, contexts, calendars: services.calendars, jobs: services.jobs, freshness });
   registerCalendarsRoute(app, { guard, directory });
-  registerEventsRoutes(app, { guard, directory, contexts, cursors: createCursorCodec(keys.cursors) });
+  const reader = new EventReader({ directory, contexts, mirror: services.mirror, calendarSync: services.calendarSync, freshness, cursors: createCursorCodec(keys.cursors) });
+  const writer = new EventWriter({ directory, contexts, calendarSync: services.calendarSync, syncSoon: deps.syncSoon });
+  registerEventsRoutes(app, { guard, reader, writer });
   return app;
 }

@@ -64,7 +64,12 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const services = createServices(config, storage, keys);
   const rateLimitStore = createRateLimitStore(config);
   const { registry, userServerFetch, google } = buildProviderRegistry(config);
-  const app = await buildApp({ config, keys, services, rateLimitStore, registry, userServerFetch, google, pages: createHtmlPages(keys.cookies), logStream: options.logStream });
+  // The engine needs the app's logger and the app needs to wake the engine: bound after both exist.
+  const engine: { current?: SyncEngine } = {};
+  const syncSoon = async (accountId: string) => {
+    await engine.current?.syncSoon(accountId);
+  };
+  const app = await buildApp({ config, keys, services, rateLimitStore, registry, userServerFetch, google, pages: createHtmlPages(keys.cookies), syncSoon, logStream: options.logStream });
   const sync = new SyncEngine({
     config: config.sync,
     storage,
@@ -74,6 +79,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     log: app.log,
     ...options.syncTuning,
   });
+  engine.current = sync;
   return {
     config,
     keys,

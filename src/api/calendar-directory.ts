@@ -1,18 +1,29 @@
 /**
  * Which calendars a user has, across all connected accounts, and which account owns a
- * given calendar. Accounts are asked in parallel; one failing account does not hide the
- * others, it is reported next to the results.
+ * given calendar. An account whose calendar list the sync engine stored recently enough
+ * is answered from storage (no provider request); the others are asked live, in
+ * parallel. One failing account does not hide the others: it is reported next to the
+ * results.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { PROVIDER_NAMES, type Calendar, type ProviderId } from '../domain/calendar.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { ProviderError } from '../providers/types.js';
 import type { AccountRecord, AccountsRepository } from '../storage/repositories/accounts.repo.js';
+import type { CalendarsRepository } from '../storage/repositories/calendars.repo.js';
+import type { SyncJobsRepository } from '../storage/repositories/sync-jobs.repo.js';
+import type { MirrorFreshness } from '../application/mirror-freshness.js';
 import type { AccountContexts, AccountHandle } from './account-contexts.js';
 
 export interface AccountCalendars {
-  handle: AccountHandle;
+  account: AccountRecord;
   calendars: Calendar[];
+  /** Provider calendar id → Almanac's calendar row id, when the listing came from storage. */
+  rowIds?: ReadonlyMap<string, string>;
+  /** When the stored listing was made (absent for a live listing). */
+  listedAt?: number;
+  /** The provider context of the account, opened (credentials decrypted) on first use. */
+  handle(): Promise<AccountHandle>;
 }
 
 export interface AccountFailure {
@@ -25,21 +36,56 @@ export interface Directory {
   failures: AccountFailure[];
 }
 
-export class CalendarDirectory {
-  constructor(
-    private readonly accounts: AccountsRepository,
-    private readonly contexts: AccountContexts,
-  ) {}
+export interface ListOptions {
+  only?: ProviderId;
+  except?: ProviderId;
+  /** Ask every provider (the request said Cache-Control: no-cache). */
+  noCache?: boolean;
+}
 
-  async list(userId: string, log: FastifyBaseLogger, only?: ProviderId, except?: ProviderId): Promise<Directory> {
-    const all = await this.accounts.listForUser(userId);
-    const accounts = all.filter((a) => (only === undefined || a.provider === only) && a.provider !== except);
+export interface CalendarDirectoryDeps {
+  accounts: AccountsRepository;
+  contexts: AccountContexts;
+  calendars: CalendarsRepository;
+  jobs: SyncJobsRepository;
+  freshness: MirrorFreshness;
+  now?: () => number;
+}
+
+function lazy<T>(make: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => (value ??= make());
+}
+
+export class CalendarDirectory {
+  constructor(private readonly deps: CalendarDirectoryDeps) {}
+
+  async list(userId: string, log: FastifyBaseLogger, options: ListOptions = {}): Promise<Directory> {
+    const { deps } = this;
+    const now = (deps.now ?? Date.now)();
+    const all = await deps.accounts.listForUser(userId);
+    const accounts = all.filter((a) => (options.only === undefined || a.provider === options.only) && a.provider !== options.except);
+    const jobs = new Map((await deps.jobs.listForAccounts(accounts.map((a) => a.id))).map((j) => [j.accountId, j]));
+    const storedFor = accounts.filter((a) => deps.freshness.listingUsable(a.provider, jobs.get(a.id)?.calendarsListedAt ?? null, now, options.noCache === true));
+    const stored = await deps.calendars.listForAccounts(storedFor.map((a) => a.id));
+
     const results = await Promise.all(
       accounts.map(async (account): Promise<AccountCalendars | AccountFailure> => {
+        const handle = lazy(() => deps.contexts.open(account, log));
+        if (storedFor.includes(account)) {
+          const records = stored.filter((r) => r.accountId === account.id);
+          return {
+            account,
+            calendars: records.map((r) => r.calendar),
+            rowIds: new Map(records.map((r) => [r.calendar.id, r.id])),
+            listedAt: jobs.get(account.id)?.calendarsListedAt ?? now,
+            handle,
+          };
+        }
         try {
-          const handle = await this.contexts.open(account, log);
-          const calendars = await this.contexts.run(handle, (ctx) => handle.entry.adapter.listCalendars(ctx));
-          return { handle, calendars };
+          const opened = await handle();
+          const calendars = await deps.contexts.run(opened, (ctx) => opened.entry.adapter.listCalendars(ctx));
+          return { account, calendars, handle };
         } catch (err) {
           if (err instanceof ProviderError) return { account, error: err };
           throw err;
@@ -56,19 +102,28 @@ export class CalendarDirectory {
   }
 
   /**
-   * The account holding `calendarId` for `provider`. A calendar of another provider is a
-   * 400 (provider/calendar mismatch), an unknown one a 404 (API.md).
+   * The account holding `calendarId` for `provider`, with the calendar's row id when it
+   * is mirrored. A calendar of another provider is a 400 (provider/calendar mismatch), an
+   * unknown one a 404 (API.md).
    */
-  async resolve(userId: string, provider: ProviderId, calendarId: string, log: FastifyBaseLogger): Promise<AccountHandle> {
+  async resolve(userId: string, provider: ProviderId, calendarId: string, log: FastifyBaseLogger): Promise<{ handle: AccountHandle; rowId?: string }> {
     // Only the named provider's accounts in the common case; the others just to explain a miss.
-    const dir = await this.list(userId, log, provider);
-    const owner = dir.listed.find((l) => l.calendars.some((c) => c.id === calendarId));
-    if (owner) return owner.handle;
-    const others = await this.list(userId, log, undefined, provider);
+    let dir = await this.list(userId, log, { only: provider });
+    let owner = dir.listed.find((l) => l.calendars.some((c) => c.id === calendarId));
+    if (!owner && dir.listed.some((l) => l.rowIds)) {
+      // A calendar created since the stored listing: ask the provider before calling it unknown.
+      dir = await this.list(userId, log, { only: provider, noCache: true });
+      owner = dir.listed.find((l) => l.calendars.some((c) => c.id === calendarId));
+    }
+    if (owner) {
+      const rowId = owner.rowIds?.get(calendarId) ?? (await this.deps.calendars.find(owner.account.id, calendarId))?.id;
+      return { handle: await owner.handle(), ...(rowId ? { rowId } : {}) };
+    }
+    const others = await this.list(userId, log, { except: provider });
     const elsewhere = others.listed.find((l) => l.calendars.some((c) => c.id === calendarId));
     const name = PROVIDER_NAMES[provider];
     if (elsewhere) {
-      throw new ValidationError(`Calendar ${calendarId} belongs to the user’s ${PROVIDER_NAMES[elsewhere.handle.account.provider]} account, not to their ${name} accounts`);
+      throw new ValidationError(`Calendar ${calendarId} belongs to the user’s ${PROVIDER_NAMES[elsewhere.account.provider]} account, not to their ${name} accounts`);
     }
     // Cannot tell whether it exists while an account that might hold it is failing: say that.
     if (dir.failures[0]) throw dir.failures[0].error;

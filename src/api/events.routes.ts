@@ -4,21 +4,18 @@ import type { EventRef } from '../domain/calendar.js';
 import { ValidationError } from '../domain/errors.js';
 import { requireAuth, type Access } from '../http/bearer-guard.js';
 import { canReadDetails } from '../oauth/scopes.js';
-import type { AccountContexts } from './account-contexts.js';
-import type { CalendarDirectory } from './calendar-directory.js';
-import { queryFingerprint, type CursorCodec } from './events/cursor-codec.js';
+import type { EventReader } from '../application/event-reader.js';
+import type { EventWriter } from '../application/event-writer.js';
 import { deleteResponse, listResponse, writeResponse } from './events/event-response.js';
-import { mergeEventPages, toErrorEntries, type EventSource } from './events/merge-event-pages.js';
 import { parseCreateEventBody, parseDeleteEventParams, parseUpdateEventBody } from './events/parse-event-body.js';
-import { parseListQuery, selectCalendarIds } from './events/parse-list-query.js';
+import { parseListQuery } from './events/parse-list-query.js';
 import { sanitizeFreeBusy } from './events/sanitize-free-busy.js';
 import { eventSchemas } from './events.schemas.js';
 
 export interface EventsDeps {
   guard: (a: Access) => preHandlerAsyncHookHandler;
-  directory: CalendarDirectory;
-  contexts: AccountContexts;
-  cursors: CursorCodec;
+  reader: EventReader;
+  writer: EventWriter;
 }
 
 /**
@@ -34,57 +31,41 @@ function withIfMatch(ref: EventRef, header: string | string[] | undefined): Even
 // The body parsers below validate by hand (every problem listed in `details`); the schemas document.
 const noValidation = { validatorCompiler: () => () => true } as const;
 
+/** `Cache-Control: no-cache` (or `no-store`) asks for the providers' own answer, not the mirror's. */
+function wantsFresh(header: string | string[] | undefined): boolean {
+  const value = Array.isArray(header) ? header.join(',') : (header ?? '');
+  return /(^|,)\s*(no-cache|no-store|max-age=0)\s*(,|$)/i.test(value);
+}
+
 export function registerEventsRoutes(app: FastifyInstance, deps: EventsDeps): void {
-  app.get('/api/events', { preHandler: deps.guard('any'), schema: eventSchemas.list, ...noValidation }, async (request) => {
+  app.get('/api/events', { preHandler: deps.guard('any'), schema: eventSchemas.list, ...noValidation }, async (request, reply) => {
     const auth = requireAuth(request);
     const q = parseListQuery(request.query as Record<string, unknown>);
-    const dir = await deps.directory.list(auth.userId, request.log);
-    const sources: EventSource[] = dir.listed.flatMap(({ handle, calendars }) =>
-      selectCalendarIds(q.calendarIds, handle.account.provider, calendars.map((c) => c.id)).map((calendarId) => ({
-        key: `${handle.account.provider}:${handle.account.id}:${calendarId}`,
-        provider: handle.account.provider,
-        account: handle.account.accountId,
-        fetchPage: (pageToken: string | undefined, pageSize: number) =>
-          deps.contexts.run(handle, (ctx) => handle.entry.adapter.listEvents(ctx, { calendarId, start: q.start, end: q.end, singleEvents: q.singleEvents, pageToken, pageSize })),
-      })),
-    );
-    const fingerprint = queryFingerprint({ userId: auth.userId, start: q.start, end: q.end, singleEvents: q.singleEvents, calendarIds: q.calendarIds });
-    const state = q.nextPageToken !== undefined ? deps.cursors.decode(q.nextPageToken, fingerprint) : undefined;
-    const merged = await mergeEventPages(sources, state, q.pageSize);
-    const errors = [
-      ...dir.failures.map((f) => ({ provider: f.account.provider, account: f.account.accountId, code: f.error.code, message: f.error.message })),
-      ...toErrorEntries(merged.failures),
-    ];
-    // Everything failed: that is a provider failure, not an empty calendar.
-    const everyAccountFailed = dir.listed.length === 0 && dir.failures.length > 0;
-    if (everyAccountFailed) throw dir.failures[0]!.error;
-    const events = canReadDetails(auth.scope) ? merged.events : sanitizeFreeBusy(merged.events);
-    return listResponse(events, q.pageSize, merged.nextState ? deps.cursors.encode(merged.nextState, fingerprint) : undefined, errors);
+    const result = await deps.reader.list(auth.userId, q, { noCache: wantsFresh(request.headers['cache-control']), log: request.log });
+    // Almanac extra: where the page came from and how old its mirrored part is.
+    reply.header('Almanac-Source', result.source).header('Almanac-Data-Age', String(result.ageSeconds));
+    const events = canReadDetails(auth.scope) ? result.events : sanitizeFreeBusy(result.events);
+    return listResponse(events, q.pageSize, result.nextPageToken, result.errors);
   });
 
   app.post('/api/event', { preHandler: deps.guard('write'), schema: eventSchemas.create, ...noValidation }, async (request) => {
     const auth = requireAuth(request);
     const { provider, input } = parseCreateEventBody(request.body);
-    const handle = await deps.directory.resolve(auth.userId, provider, input.calendarId, request.log);
-    const event = await deps.contexts.run(handle, (ctx) => handle.entry.adapter.createEvent(ctx, input));
-    return writeResponse(event);
+    return writeResponse(await deps.writer.create(auth.userId, provider, input, request.log));
   });
 
   app.put('/api/event', { preHandler: deps.guard('write'), schema: eventSchemas.update, ...noValidation }, async (request) => {
     const auth = requireAuth(request);
     const { provider, ref: parsedRef, patch, mode } = parseUpdateEventBody(request.body);
     const ref = withIfMatch(parsedRef, request.headers['if-match']);
-    const handle = await deps.directory.resolve(auth.userId, provider, ref.calendarId, request.log);
-    const event = await deps.contexts.run(handle, (ctx) => handle.entry.adapter.updateEvent(ctx, ref, patch, mode));
-    return writeResponse(event);
+    return writeResponse(await deps.writer.update(auth.userId, provider, ref, patch, mode, request.log));
   });
 
   app.delete('/api/event', { preHandler: deps.guard('write'), schema: eventSchemas.remove, ...noValidation }, async (request) => {
     const auth = requireAuth(request);
     const { provider, ref: parsedRef, mode } = parseDeleteEventParams(request.query, request.body);
     const ref = withIfMatch(parsedRef, request.headers['if-match']);
-    const handle = await deps.directory.resolve(auth.userId, provider, ref.calendarId, request.log);
-    await deps.contexts.run(handle, (ctx) => handle.entry.adapter.deleteEvent(ctx, ref, mode));
+    await deps.writer.remove(auth.userId, provider, ref, mode, request.log);
     return deleteResponse();
   });
 }

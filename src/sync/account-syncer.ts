@@ -82,6 +82,9 @@ export class AccountSyncer {
     const holdLease: HoldLease = (tx) => deps.jobs.in(tx).renew(job, deps.now() + deps.schedule.leaseMs);
 
     try {
+      // Write counters are read before anything from the provider: data read afterwards is at least that new.
+      const known = await deps.calendars.listForAccounts([account.id]);
+      const writesSeen = new Map((await deps.calendarSync.listFor(known.map((r) => r.id))).map((s) => [s.calendarId, s.writeGeneration]));
       const handle = await deps.contexts.open(account, jobLog, abort.signal);
       const listed = await deps.contexts.run(handle, (ctx) => entry.adapter.listCalendars(ctx));
       const reconciled = await deps.storage.transaction(async (tx) => {
@@ -98,7 +101,7 @@ export class AccountSyncer {
         const relistDue = state.lastRelistedAt === null || now - state.lastRelistedAt >= deps.schedule.relistEveryMs;
         try {
           const result = await deps.contexts.run(handle, (ctx) =>
-            syncer.run({ accountId: account.id, record, state, feed, ctx, desired, relistDue, listed: record.calendar }),
+            syncer.run({ accountId: account.id, record, state, writeGenerationSeen: writesSeen.get(record.id) ?? 0, feed, ctx, desired, relistDue, listed: record.calendar }),
           );
           if (result === 'yielded') yielded = true;
         } catch (err) {

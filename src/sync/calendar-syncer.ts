@@ -58,6 +58,11 @@ export interface CalendarPassRequest<C extends ProviderCredentials> {
   accountId: string;
   record: CalendarRecord;
   state: CalendarSyncRecord;
+  /**
+   * The calendar's write counter as read before the provider was first asked anything in
+   * this run: everything the pass reads is at least as new as those writes.
+   */
+  writeGenerationSeen: number;
   feed: ChangeFeed<C>;
   ctx: ProviderContext<C>;
   /** The window the mirror should hold now. */
@@ -80,11 +85,11 @@ export class CalendarSyncer {
     const writesPending = state.writeGeneration > state.syncedGeneration;
     const midPass = state.cursor !== null && state.relisting;
     if (state.status === 'ready' && !req.relistDue && !midPass && !writesPending && marker !== undefined && marker === state.changeMarker) {
-      await deps.calendarSync.confirmUnchanged(record.id, deps.now(), state.writeGeneration);
+      await deps.calendarSync.confirmUnchanged(record.id, deps.now(), req.writeGenerationSeen);
       return 'unchanged';
     }
 
-    const writeGenerationSeen = state.writeGeneration;
+    const { writeGenerationSeen } = req;
     const initial = state.status === 'pending';
     let generation = state.generation;
     let relisting = state.relisting;

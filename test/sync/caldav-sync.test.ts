@@ -85,7 +85,7 @@ for (const { dialect, skip } of await dialects()) describe(`sync engine with Cal
     const row = (await calendarRows()).find((r) => r.provider_calendar_id === calendarUrl);
     assert.ok(row, `calendar ${calendarUrl} is mirrored`);
     const state = await server.runtime.services.calendarSync.get(row.id);
-    const entries = await server.runtime.services.mirror.page({
+    const { entries } = await server.runtime.services.mirror.page({
       calendarIds: [row.id],
       view,
       start: start.getTime(),

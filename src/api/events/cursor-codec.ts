@@ -40,6 +40,11 @@ export interface CursorState {
    * out, it failed earlier in the walk, or it did not exist when the walk started.
    */
   sources: Record<string, SourceCursor>;
+  /**
+   * Calendars (row ids) this walk reads from the local mirror, fixed at its first page so
+   * a calendar never switches between mirror and provider in the middle of a walk.
+   */
+  mirror?: string[];
 }
 
 export interface CursorCodec {
@@ -100,9 +105,20 @@ function isInt(v: unknown, min: number, max: number): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 }
 
+const MAX_MIRROR_CALENDARS = 5000;
+
+function toMirror(json: unknown): string[] | undefined | false {
+  if (json === undefined) return undefined;
+  if (!Array.isArray(json) || json.length > MAX_MIRROR_CALENDARS) return false;
+  if (!json.every((id) => typeof id === 'string' && id.length > 0 && id.length <= MAX_SOURCE_ID)) return false;
+  return json as string[];
+}
+
 function toState(json: unknown): CursorState | undefined {
-  if (!Array.isArray(json) || json.length !== 2) return undefined;
-  const [providerPageSize, entries] = json as unknown[];
+  if (!Array.isArray(json) || json.length < 2 || json.length > 3) return undefined;
+  const [providerPageSize, entries, mirrorJson] = json as unknown[];
+  const mirror = toMirror(mirrorJson);
+  if (mirror === false) return undefined;
   if (!isInt(providerPageSize, 1, MAX_PAGE_SIZE) || !Array.isArray(entries) || entries.length > MAX_SOURCES) return undefined;
   // A Map, then fromEntries: an id such as `__proto__` stays an ordinary own property.
   const sources = new Map<string, SourceCursor>();
@@ -114,7 +130,7 @@ function toState(json: unknown): CursorState | undefined {
     if (entry.length === 3 && (typeof token !== 'string' || token.length > MAX_PROVIDER_TOKEN)) return undefined;
     sources.set(id, typeof token === 'string' ? { token, skip } : { skip });
   }
-  return { providerPageSize, sources: Object.fromEntries(sources) };
+  return { providerPageSize, sources: Object.fromEntries(sources), ...(mirror ? { mirror } : {}) };
 }
 
 /** `key` authenticates tokens; use a key of its own (Keys.cursors), at least 32 bytes. */
@@ -130,7 +146,7 @@ export function createCursorCodec(key: Uint8Array): CursorCodec {
       const entries = Object.entries(state.sources).map(([id, s]) =>
         s.token === undefined ? [id, s.skip] : [id, s.skip, s.token],
       );
-      const json = Buffer.from(JSON.stringify([state.providerPageSize, entries]), 'utf8');
+      const json = Buffer.from(JSON.stringify(state.mirror ? [state.providerPageSize, entries, state.mirror] : [state.providerPageSize, entries]), 'utf8');
       let flags = 0;
       let payload = json;
       if (json.length >= DEFLATE_FROM) {

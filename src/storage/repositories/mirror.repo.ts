@@ -41,6 +41,12 @@ export interface MirrorEntry {
   event: CalendarEvent;
 }
 
+export interface MirrorPage {
+  entries: MirrorEntry[];
+  /** Whether more rows follow the last entry. */
+  more: boolean;
+}
+
 const INSERT_BATCH = 100;
 
 function startMsOf(event: CalendarEvent): number {
@@ -200,8 +206,8 @@ export class MirrorRepository {
    * its unit has an instance in the range — exactly the rule of a live singleEvents=false
    * read — while it sorts by its own start, which for a series is its first occurrence.
    */
-  async page(q: MirrorPageQuery): Promise<MirrorEntry[]> {
-    if (q.calendarIds.length === 0 || q.limit < 1) return [];
+  async page(q: MirrorPageQuery): Promise<MirrorPage> {
+    if (q.calendarIds.length === 0 || q.limit < 1) return { entries: [], more: false };
     const code = VIEW_CODE[q.view];
     const after = q.after;
     const scanFrom = q.start - q.maxDurationMs;
@@ -234,10 +240,12 @@ export class MirrorRepository {
         ]),
       );
     }
-    const rows = await query.orderBy('e.start_ms').orderBy('e.calendar_id').orderBy('e.event_id').limit(q.limit).execute();
-    return rows.map((r) => ({
+    // One row beyond the page tells whether more follow; it is not decrypted.
+    const rows = await query.orderBy('e.start_ms').orderBy('e.calendar_id').orderBy('e.event_id').limit(q.limit + 1).execute();
+    const entries = rows.slice(0, q.limit).map((r) => ({
       position: { startMs: Number(r.start_ms), calendarId: r.calendar_id, eventId: r.event_id },
       event: JSON.parse(this.box.open(r.payload, this.aad(r.calendar_id, code, r.event_id))) as CalendarEvent,
     }));
+    return { entries, more: rows.length > q.limit };
   }
 }

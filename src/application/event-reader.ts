@@ -1,0 +1,163 @@
+/**
+ * GET /api/events as one use case: which calendars, read from where, one page.
+ *
+ * Each selected calendar is read either from the local mirror (when MirrorFreshness
+ * allows) or live from its provider. The choice is made on the first page and carried in
+ * the cursor, so a walk never switches a calendar between the two. When every calendar
+ * comes from the mirror the page is one keyset query (cost proportional to the page);
+ * otherwise the mirror takes part in the k-way merge as one more source.
+ *
+ * Mid-walk changes: a walk over the mirror resumes after the last (start, calendar, id)
+ * returned, so it never returns an event twice and never skips an event that did not
+ * change; an event that moved behind the position is not returned again, one that moved
+ * ahead of it appears where it now sorts.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { CalendarEvent, ProviderId } from '../domain/calendar.js';
+import { queryFingerprint, type CursorCodec, type CursorState } from '../api/events/cursor-codec.js';
+import { mergeEventPages, sourceId, toErrorEntries, type EventSource, type EventsErrorEntry } from '../api/events/merge-event-pages.js';
+import { selectCalendarIds, type ListEventsQuery } from '../api/events/parse-list-query.js';
+import type { AccountContexts } from '../api/account-contexts.js';
+import type { CalendarDirectory } from '../api/calendar-directory.js';
+import { ProviderError } from '../providers/types.js';
+import type { CalendarSyncRepository } from '../storage/repositories/calendar-sync.repo.js';
+import type { MirrorPosition, MirrorRepository, MirrorView } from '../storage/repositories/mirror.repo.js';
+import type { MirrorFreshness } from './mirror-freshness.js';
+
+export type ReadSource = 'mirror' | 'live' | 'mixed';
+
+export interface ListResult {
+  events: CalendarEvent[];
+  nextPageToken?: string;
+  errors: EventsErrorEntry[];
+  source: ReadSource;
+  /** Age of the oldest mirrored data on this page, in seconds (0 when all live). */
+  ageSeconds: number;
+}
+
+export interface EventReaderDeps {
+  directory: CalendarDirectory;
+  contexts: AccountContexts;
+  mirror: MirrorRepository;
+  calendarSync: CalendarSyncRepository;
+  freshness: MirrorFreshness;
+  cursors: CursorCodec;
+  now?: () => number;
+}
+
+/** The one source key of the mirror in a cursor. */
+const MIRROR_KEY = 'almanac:mirror';
+
+function encodePosition(p: MirrorPosition): string {
+  return JSON.stringify([p.startMs, p.calendarId, p.eventId]);
+}
+
+function decodePosition(token: string): MirrorPosition {
+  try {
+    const [startMs, calendarId, eventId] = JSON.parse(token) as unknown[];
+    if (typeof startMs === 'number' && typeof calendarId === 'string' && typeof eventId === 'string') return { startMs, calendarId, eventId };
+  } catch {
+    // fall through
+  }
+  throw new ProviderError('CURSOR_INVALID', 'Unreadable mirror position');
+}
+
+interface Selected {
+  provider: ProviderId;
+  accountLabel: string;
+  calendarId: string;
+  rowId?: string;
+  source: () => EventSource;
+}
+
+export class EventReader {
+  constructor(private readonly deps: EventReaderDeps) {}
+
+  async list(userId: string, q: ListEventsQuery, options: { noCache: boolean; log: FastifyBaseLogger }): Promise<ListResult> {
+    const { deps } = this;
+    const now = (deps.now ?? Date.now)();
+    const fingerprint = queryFingerprint({ userId, start: q.start, end: q.end, singleEvents: q.singleEvents, calendarIds: q.calendarIds });
+    const state: CursorState | undefined = q.nextPageToken !== undefined ? deps.cursors.decode(q.nextPageToken, fingerprint) : undefined;
+    const dir = await deps.directory.list(userId, options.log, { noCache: options.noCache && !state?.mirror?.length });
+    // Everything failed: that is a provider failure, not an empty calendar.
+    if (dir.listed.length === 0 && dir.failures[0]) throw dir.failures[0].error;
+
+    const selected: Selected[] = dir.listed.flatMap((listing) =>
+      selectCalendarIds(q.calendarIds, listing.account.provider, listing.calendars.map((c) => c.id)).map((calendarId) => ({
+        provider: listing.account.provider,
+        accountLabel: listing.account.accountId,
+        calendarId,
+        ...(listing.rowIds?.get(calendarId) ? { rowId: listing.rowIds.get(calendarId) } : {}),
+        source: (): EventSource => ({
+          key: `${listing.account.provider}:${listing.account.id}:${calendarId}`,
+          provider: listing.account.provider,
+          account: listing.account.accountId,
+          fetchPage: async (pageToken, pageSize) => {
+            const handle = await listing.handle();
+            return deps.contexts.run(handle, (ctx) =>
+              handle.entry.adapter.listEvents(ctx, { calendarId, start: q.start, end: q.end, singleEvents: q.singleEvents, pageToken, pageSize }),
+            );
+          },
+        }),
+      })),
+    );
+
+    // The plan: fixed by the cursor after the first page.
+    const candidates = selected.filter((s) => s.rowId !== undefined);
+    const states = new Map((await deps.calendarSync.listFor(state?.mirror ?? candidates.map((s) => s.rowId!))).map((st) => [st.calendarId, st]));
+    const range = { start: q.start.getTime(), end: q.end.getTime() };
+    const mirrorIds = state
+      ? (state.mirror ?? [])
+      : options.noCache
+        ? []
+        : candidates.filter((s) => deps.freshness.canServe(s.provider, states.get(s.rowId!), range, now)).map((s) => s.rowId!);
+    const inMirror = new Set(mirrorIds);
+    const live = selected.filter((s) => s.rowId === undefined || !inMirror.has(s.rowId));
+    const oldest = Math.min(...mirrorIds.map((id) => states.get(id)?.lastSuccessAt ?? now), now);
+    const ageSeconds = Math.max(0, Math.round((now - oldest) / 1000));
+    const source: ReadSource = mirrorIds.length === 0 ? 'live' : live.length === 0 ? 'mirror' : 'mixed';
+    const failures = dir.failures.map((f) => ({ provider: f.account.provider, account: f.account.accountId, code: f.error.code, message: f.error.message }));
+    const view: MirrorView = q.singleEvents ? 'instances' : 'masters';
+    const maxDurationMs = Math.max(0, ...mirrorIds.map((id) => states.get(id)?.maxDurationMs ?? 0));
+
+    if (source === 'mirror') {
+      const after = state?.sources[sourceId(MIRROR_KEY)]?.token;
+      if (state && after === undefined) return { events: [], errors: failures, source, ageSeconds };
+      const page = await deps.mirror.page({ calendarIds: mirrorIds, view, ...range, maxDurationMs, limit: q.pageSize, ...(after ? { after: decodePosition(after) } : {}) });
+      const last = page.entries.at(-1);
+      const next: CursorState | undefined =
+        page.more && last ? { providerPageSize: q.pageSize, sources: { [sourceId(MIRROR_KEY)]: { token: encodePosition(last.position), skip: 0 } }, mirror: mirrorIds } : undefined;
+      return {
+        events: page.entries.map((e) => e.event),
+        ...(next ? { nextPageToken: deps.cursors.encode(next, fingerprint) } : {}),
+        errors: failures,
+        source,
+        ageSeconds,
+      };
+    }
+
+    const sources: EventSource[] = live.map((s) => s.source());
+    if (mirrorIds.length > 0) {
+      sources.unshift({
+        key: MIRROR_KEY,
+        provider: live[0]?.provider ?? 'caldav',
+        account: 'mirror',
+        fetchPage: async (token, pageSize) => {
+          const page = await deps.mirror.page({ calendarIds: mirrorIds, view, ...range, maxDurationMs, limit: pageSize, ...(token ? { after: decodePosition(token) } : {}) });
+          const last = page.entries.at(-1);
+          return { events: page.entries.map((e) => e.event), ...(page.more && last ? { nextPageToken: encodePosition(last.position) } : {}) };
+        },
+      });
+    }
+    // A first page of a mixed walk starts every source; a later one only those its cursor still lists.
+    const merged = await mergeEventPages(sources, state && { ...state }, q.pageSize);
+    const nextState = merged.nextState && (mirrorIds.length > 0 ? { ...merged.nextState, mirror: mirrorIds } : merged.nextState);
+    return {
+      events: merged.events,
+      ...(nextState ? { nextPageToken: deps.cursors.encode(nextState, fingerprint) } : {}),
+      errors: [...failures, ...toErrorEntries(merged.failures)],
+      source,
+      ageSeconds,
+    };
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * When the local mirror may answer a read instead of the provider. In the default mode
+ * (`fresh`) a calendar is served from the mirror when its first full listing completed,
+ * the range lies inside the window it holds, no write through the API is still waiting
+ * for a sync to confirm it, and its last successful sync is at most two poll intervals
+ * old (plus a little slack for a pass in progress). `mirror` serves any synced calendar
+ * whatever its age; `live` never uses the mirror.
+ */
+import type { ReadMode, SyncConfig } from '../config/config.js';
+import type { ProviderId } from '../domain/calendar.js';
+import type { CalendarSyncRecord } from '../storage/repositories/calendar-sync.repo.js';
+import { covers } from '../sync/sync-window.js';
+
+const SLACK_MS = 10_000;
+
+export class MirrorFreshness {
+  constructor(private readonly config: SyncConfig) {}
+
+  get mode(): ReadMode {
+    return this.config.readMode;
+  }
+
+  /** How old a provider's synced data may be and still count as fresh. */
+  maxAgeMs(provider: ProviderId): number {
+    return 2 * this.config.pollMs[provider] + SLACK_MS;
+  }
+
+  /** Whether the stored calendar list of an account (listed at `listedAt`) may stand in for a live listing. */
+  listingUsable(provider: ProviderId, listedAt: number | null, now: number, noCache: boolean): boolean {
+    if (noCache || this.mode === 'live' || listedAt === null) return false;
+    return this.mode === 'mirror' || now - listedAt <= this.maxAgeMs(provider);
+  }
+
+  /** Whether this calendar's events in [start, end) may come from the mirror. */
+  canServe(provider: ProviderId, state: CalendarSyncRecord | undefined, range: { start: number; end: number }, now: number): boolean {
+    if (this.mode === 'live' || !state || state.status !== 'ready' || state.lastSuccessAt === null) return false;
+    if (!covers(state.window, range.start, range.end)) return false;
+    if (this.mode === 'mirror') return true;
+    if (state.writeGeneration > state.syncedGeneration) return false;
+    return now - state.lastSuccessAt <= this.maxAgeMs(provider);
+  }
+}
