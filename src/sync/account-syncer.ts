@@ -66,8 +66,8 @@ export class AccountSyncer {
     const feed = entry?.changes;
     const jobLog = log.child({ provider: account.provider, account: account.id });
     if (!entry || !feed) {
-      // Not configured on this deployment (or no feed): reads stay live; look again later.
-      await deps.jobs.finish(job, { kind: 'success', at: now, nextRunAt: this.nextPoll(account.provider, now), calendarsListedAt: now });
+      // Not configured on this deployment (or no feed): nothing is stored, reads stay live; look again later.
+      await deps.jobs.finish(job, { kind: 'success', at: now, nextRunAt: this.nextPoll(account.provider, now) });
       return;
     }
 

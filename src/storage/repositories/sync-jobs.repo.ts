@@ -22,7 +22,8 @@ export interface ClaimedJob {
 }
 
 export type JobOutcome =
-  | { kind: 'success'; at: number; nextRunAt: number; calendarsListedAt: number }
+  /** `calendarsListedAt` only when the run stored a fresh calendar list. */
+  | { kind: 'success'; at: number; nextRunAt: number; calendarsListedAt?: number }
   | { kind: 'failure'; at: number; nextRunAt: number; code: string; message: string };
 
 function toRecord(row: Selectable<Database['sync_jobs']>): SyncJobRecord {
@@ -131,7 +132,14 @@ export class SyncJobsRepository {
     const base = { lease_owner: null, lease_until: null, next_run_at: outcome.nextRunAt };
     const set =
       outcome.kind === 'success'
-        ? { ...base, failures: 0, last_success_at: outcome.at, calendars_listed_at: outcome.calendarsListedAt, last_error_code: null, last_error_message: null }
+        ? {
+            ...base,
+            failures: 0,
+            last_success_at: outcome.at,
+            last_error_code: null,
+            last_error_message: null,
+            ...(outcome.calendarsListedAt !== undefined ? { calendars_listed_at: outcome.calendarsListedAt } : {}),
+          }
         : { ...base, last_error_code: outcome.code, last_error_message: outcome.message, last_error_at: outcome.at };
     let query = this.db.updateTable('sync_jobs').set(set).where('account_id', '=', job.accountId).where('lease_owner', '=', job.lease);
     if (outcome.kind === 'failure') query = query.set((eb) => ({ failures: eb('failures', '+', 1) }));
