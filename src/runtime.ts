@@ -14,6 +14,9 @@ import { buildProviderRegistry } from './providers/build-registry.js';
 import { createServices, type Services } from './services.js';
 import { migrateToLatest, openStorage, type Storage } from './storage/db.js';
 
+/** How often expired pending connections, pushed requests and codes are deleted when no write path did it. */
+const HOUSEKEEPING_INTERVAL_MS = 10 * 60_000;
+
 export interface Runtime {
   config: Config;
   keys: Keys;
@@ -54,6 +57,10 @@ export async function createRuntime(config: Config, options: { logStream?: NodeJ
   const rateLimitStore = createRateLimitStore(config);
   const { registry, userServerFetch, google } = buildProviderRegistry(config);
   const app = await buildApp({ config, keys, services, rateLimitStore, registry, userServerFetch, google, pages: createHtmlPages(keys.cookies), logStream: options.logStream });
+  // CalDAV accounts stored before accounts had an identity: their server is in the sealed credentials.
+  const legacy = await services.accounts.upgradeLegacyIdentities();
+  if (legacy.skipped > 0) app.log.warn({ upgraded: legacy.upgraded, skipped: legacy.skipped }, 'some CalDAV accounts keep a legacy identity (unreadable credentials or a duplicate)');
+  services.housekeeping.start(HOUSEKEEPING_INTERVAL_MS, (err) => app.log.warn({ err: (err as Error).message }, 'housekeeping sweep failed; the next one retries'));
   return {
     config,
     keys,
@@ -61,6 +68,7 @@ export async function createRuntime(config: Config, options: { logStream?: NodeJ
     services,
     app,
     async close() {
+      services.housekeeping.stop();
       await app.close();
       await rateLimitStore.close?.();
       await storage.close();

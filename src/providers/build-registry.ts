@@ -46,6 +46,7 @@ export function buildProviderRegistry(config: Config): BuiltRegistry {
       adapter: createGoogleProvider(settings),
       fetch: globalThis.fetch,
       revoke: (stored) => oauth.revoke((stored as StoredOAuthCredentials).refreshToken),
+      grantCovers: (grantedScopes, scope) => oauth.calendarPermissionGranted(grantedScopes, scope),
       credentials: (stored, persist, accountKey) => {
         const s = stored as StoredOAuthCredentials;
         return new OAuthTokenManager({
