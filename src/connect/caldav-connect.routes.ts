@@ -72,8 +72,8 @@ export function registerCaldavConnectRoutes(app: FastifyInstance, deps: CaldavCo
       principalUrl: found.principalUrl,
       calendarHomeUrl: found.calendarHomeUrl,
     };
-    const staged = await deps.sessionAccounts.stage(session, { provider, identity, plainId: found.accountId, display: null, credentials, grantedScopes: ['caldav'], calendarPermissionGranted: true });
-    return reply.redirect(hubAfter(deps.cookieKey, session, 'connected', staged.accountId), 303);
+    const shownId = await deps.sessionAccounts.stage(session, { provider, identity, plainId: found.accountId, display: null, credentials, grantedScopes: ['caldav'], calendarPermissionGranted: true });
+    return reply.redirect(hubAfter(deps.cookieKey, session, 'connected', shownId), 303);
   }
 
   app.get('/connect/caldav', { preHandler: deps.ipLimit('connect'), schema: { hide: true } }, async (request, reply) => {

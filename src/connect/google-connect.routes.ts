@@ -81,7 +81,7 @@ export function registerGoogleConnectRoutes(app: FastifyInstance, deps: GoogleCo
       return deps.sessions.showError(request, reply, session, { status: 400, kind: 'account_limit', error: 'account_limit', message: 'This user has connected the maximum number of accounts.', retryUrl: '/connect' });
     }
     const credentials: StoredOAuthCredentials = { kind: 'oauth', accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, expiresAt: tokens.expiresAt, grantedScopes: tokens.grantedScopes };
-    const staged = await deps.sessionAccounts.stage(session, {
+    const shownId = await deps.sessionAccounts.stage(session, {
       provider: 'google',
       identity,
       plainId: email,
@@ -90,6 +90,6 @@ export function registerGoogleConnectRoutes(app: FastifyInstance, deps: GoogleCo
       grantedScopes: tokens.grantedScopes,
       calendarPermissionGranted: deps.oauth.calendarPermissionGranted(tokens.grantedScopes, session.scope),
     });
-    return reply.redirect(hubAfter(deps.cookieKey, session, 'connected', staged.accountId), 303);
+    return reply.redirect(hubAfter(deps.cookieKey, session, 'connected', shownId), 303);
   });
 }

@@ -69,8 +69,22 @@ export class SessionAccounts {
     return own.length + added.length >= this.maxAccountsPerUser;
   }
 
-  stage(session: ConnectSession, connection: NewConnection): Promise<AccountRecord> {
-    return this.accounts.stagePending({ ...connection, sessionId: session.sid, expiresAt: pendingDeadline(session), userId: session.userId });
+  /**
+   * Stages a verified connection for this session. Returns the id the hub shows for it:
+   * in a pushed session the id of the account it will repair, if the user has it, and
+   * otherwise an id none of the user's accounts holds; in a plain session an id chosen
+   * among the session's own connections (nothing else may shape what it sees).
+   */
+  async stage(session: ConnectSession, connection: NewConnection): Promise<string> {
+    const own = session.pushed ? (await this.accounts.listForUser(session.userId)).filter((a) => a.provider === connection.provider) : [];
+    const staged = await this.accounts.stagePending({
+      ...connection,
+      takenIds: own.filter((a) => a.identity !== connection.identity).map((a) => a.accountId),
+      sessionId: session.sid,
+      expiresAt: pendingDeadline(session),
+      userId: session.userId,
+    });
+    return own.find((a) => a.identity === connection.identity)?.accountId ?? staged.accountId;
   }
 
   /**

@@ -36,6 +36,8 @@ export interface PendingConnection {
   identity: string;
   /** The id to show, before any disambiguation (user name or email). */
   plainId: string;
+  /** Public ids the new row must not take besides this session's own (a pushed session's view of the user's accounts). */
+  takenIds?: readonly string[];
   display: string | null;
   /** Plain provider credentials: sealed here, never stored as given. */
   credentials: unknown;
@@ -165,7 +167,7 @@ export class AccountsRepository {
     if (updated) return updated;
     const siblings = await this.db.selectFrom('accounts').select('account_id').where('pending_session', '=', input.sessionId).where('provider', '=', input.provider).execute();
     const id = randomUUID();
-    const accountId = firstFreeId(publicIdCandidates(input.provider, input.identity, input.plainId), new Set(siblings.map((s) => s.account_id)));
+    const accountId = firstFreeId(publicIdCandidates(input.provider, input.identity, input.plainId), new Set([...siblings.map((s) => s.account_id), ...(input.takenIds ?? [])]));
     try {
       await this.db
         .insertInto('accounts')
@@ -297,6 +299,28 @@ export class AccountsRepository {
 
   async readCredentials<T>(accountRowId: string): Promise<T> {
     return JSON.parse(this.box.open(await this.rowCredentials(accountRowId), this.aad(accountRowId))) as T;
+  }
+
+  /** The credentials and the sealed value they came from, for a later `replaceCredentials`. */
+  async readCredentialsForUpdate<T>(accountRowId: string): Promise<{ credentials: T; sealed: string }> {
+    const sealed = await this.rowCredentials(accountRowId);
+    return { credentials: JSON.parse(this.box.open(sealed, this.aad(accountRowId))) as T, sealed };
+  }
+
+  /**
+   * Writes credentials only if the row still holds `expectedSealed`: a token refresh that
+   * started before the account was reconnected must not put the old grant's tokens back
+   * over the new ones. Returns the new sealed value, or undefined when nothing was written.
+   */
+  async replaceCredentials(accountRowId: string, credentials: unknown, expectedSealed: string, now = Date.now()): Promise<string | undefined> {
+    const sealed = this.seal(accountRowId, credentials);
+    const result = await this.db
+      .updateTable('accounts')
+      .set({ credentials: sealed, updated_at: now })
+      .where('id', '=', accountRowId)
+      .where('credentials', '=', expectedSealed)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1 ? sealed : undefined;
   }
 
   async writeCredentials(accountRowId: string, credentials: unknown, now = Date.now()): Promise<void> {
