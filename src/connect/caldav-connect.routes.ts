@@ -12,7 +12,8 @@ import type { BasicCredentials } from '../providers/types.js';
 import { CaldavConnectError, type CaldavAccount } from '../providers/caldav/index.js';
 import type { ClientRecord } from '../storage/repositories/clients.repo.js';
 import type { ConnectSession } from './connect-session.js';
-import { formField, hubAfter, offeredProviders, type ConnectBaseDeps } from './connect.routes.js';
+import { formField, offeredProviders, type ConnectBaseDeps } from './connect.routes.js';
+import { noticeUrl } from './hub-notice.js';
 import type { CaldavErrorCode, IcloudErrorCode } from './views/view-models.js';
 import { FORM_FIELDS } from './views/view-models.js';
 
@@ -73,7 +74,7 @@ export function registerCaldavConnectRoutes(app: FastifyInstance, deps: CaldavCo
       calendarHomeUrl: found.calendarHomeUrl,
     };
     const shownId = await deps.sessionAccounts.stage(session, { provider, identity, plainId: found.accountId, display: null, credentials, grantedScopes: ['caldav'], calendarPermissionGranted: true });
-    return reply.redirect(hubAfter(deps.cookieKey, session, 'connected', shownId), 303);
+    return reply.redirect(noticeUrl(deps.cookieKey, session.sid, 'connected', shownId), 303);
   }
 
   app.get('/connect/caldav', { preHandler: deps.ipLimit('connect'), schema: { hide: true } }, async (request, reply) => {

@@ -12,6 +12,7 @@ import type { IpLimit } from '../http/ip-limit.js';
 import { redirectWithParams } from '../oauth/redirect.js';
 import type { TokenService } from '../oauth/token.service.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import type { AccountRecord } from '../storage/repositories/accounts.repo.js';
 import type { ClientsRepository } from '../storage/repositories/clients.repo.js';
 import { RESTART_COOKIE, SESSION_COOKIE, type ConnectSession } from './connect-session.js';
 import type { ConnectPages, HubAccount } from './connect-pages.js';
@@ -49,16 +50,11 @@ export function formField(request: FastifyRequest, name: string): string | undef
   return typeof value === 'string' ? value : undefined;
 }
 
-/** Where the hub goes after `account` was connected or disconnected in `session`: with a notice only this session can show. */
-export function hubAfter(cookieKey: Buffer, session: ConnectSession, kind: 'connected' | 'disconnected', account: string): string {
-  return noticeUrl(cookieKey, session.sid, kind, account);
-}
-
 export function registerConnectRoutes(app: FastifyInstance, deps: ConnectDeps): void {
   const { sessions, pages } = deps;
 
   /** Accounts as the hub shows them, their grant judged against the scope this session asks for. */
-  function forHub(session: ConnectSession, accounts: Awaited<ReturnType<SessionAccounts['visible']>>): HubAccount[] {
+  function forHub(session: ConnectSession, accounts: AccountRecord[]): HubAccount[] {
     return accounts.map((a) => {
       const anyAccess = deps.registry.grantCovers(a.provider, a.grantedScopes, 'free-busy') ?? a.calendarPermissionGranted;
       const covers = deps.registry.grantCovers(a.provider, a.grantedScopes, session.scope) ?? a.calendarPermissionGranted;
@@ -136,7 +132,7 @@ export function registerConnectRoutes(app: FastifyInstance, deps: ConnectDeps): 
     }
     // An account this session cannot see answers like one already gone: back to the hub, no notice, nothing learned.
     const removed = await deps.sessionAccounts.disconnect(session, provider, account, request.log);
-    return reply.redirect(removed ? hubAfter(deps.cookieKey, session, 'disconnected', account) : '/connect', 303);
+    return reply.redirect(removed ? noticeUrl(deps.cookieKey, session.sid, 'disconnected', account) : '/connect', 303);
   });
 
   // The remembered theme choice (only offered when the client's default is auto): a cookie, then back.

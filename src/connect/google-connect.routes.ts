@@ -10,7 +10,8 @@ import { emailIdentity, hasControlCharacters } from '../domain/account-identity.
 import type { GoogleOAuthClient } from '../providers/google/index.js';
 import type { StoredOAuthCredentials } from '../providers/build-registry.js';
 import type { ConnectSession } from './connect-session.js';
-import { hubAfter, offeredProviders, type ConnectBaseDeps } from './connect.routes.js';
+import { offeredProviders, type ConnectBaseDeps } from './connect.routes.js';
+import { noticeUrl } from './hub-notice.js';
 import { newProviderAuthorization, verifyProviderState } from './provider-authorization.js';
 
 export const GOOGLE_CALLBACK_PATH = '/connect/google/callback';
@@ -90,6 +91,6 @@ export function registerGoogleConnectRoutes(app: FastifyInstance, deps: GoogleCo
       grantedScopes: tokens.grantedScopes,
       calendarPermissionGranted: deps.oauth.calendarPermissionGranted(tokens.grantedScopes, session.scope),
     });
-    return reply.redirect(hubAfter(deps.cookieKey, session, 'connected', shownId), 303);
+    return reply.redirect(noticeUrl(deps.cookieKey, session.sid, 'connected', shownId), 303);
   });
 }
