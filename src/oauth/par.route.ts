@@ -6,13 +6,15 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { OAuthError } from '../domain/errors.js';
-import { ParamError, readParams } from '../http/params.js';
+import { ParamError, readParams, readRepeatableParam } from '../http/params.js';
 import type { IpLimit } from '../http/ip-limit.js';
 import type { ClientsRepository } from '../storage/repositories/clients.repo.js';
 import { AUTHORIZE_PARAMS, AuthorizeRequestError, readAuthorizeRequest, resolveRedirectUri } from './authorize-request.js';
 import { authenticateClient, readClientCredentials } from './client-authenticator.js';
 import { PUSHED_REQUEST_TTL_SECONDS, type PushedRequests } from './pushed-requests.js';
+import { ACCEPTED_SCOPE_VALUES } from './scopes.js';
 
+// `providers` is read on its own: as at authorize, it may be repeated.
 const PARAMS = [...AUTHORIZE_PARAMS, 'client_secret', 'request_uri'] as const;
 
 export function registerParRoute(app: FastifyInstance, deps: { clients: ClientsRepository; pushed: PushedRequests; ipLimit: IpLimit }): void {
@@ -36,11 +38,11 @@ export function registerParRoute(app: FastifyInstance, deps: { clients: ClientsR
             client_secret: { type: 'string' },
             user_id: { type: 'string' },
             response_type: { type: 'string', enum: ['code'] },
-            scope: { type: 'string', enum: ['free-busy', 'read', 'read-write'] },
+            scope: { type: 'string', enum: [...ACCEPTED_SCOPE_VALUES], description: 'As at authorize: calendar means read-write' },
             redirect_uri: { type: 'string' },
             state: { type: 'string' },
             lng: { type: 'string' },
-            providers: { type: 'string' },
+            providers: { description: 'As at authorize: a comma list, the parameter repeated, or both', anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
             theme: { type: 'string', enum: ['light', 'dark', 'auto'] },
             code_challenge: { type: 'string' },
             code_challenge_method: { type: 'string', enum: ['S256'] },
@@ -57,12 +59,13 @@ export function registerParRoute(app: FastifyInstance, deps: { clients: ClientsR
       validatorCompiler: () => () => true,
     },
     async (request, reply) => {
-      let p: Partial<Record<(typeof PARAMS)[number], string>>;
+      let p: Partial<Record<(typeof PARAMS)[number], string>> & { providers?: string[] };
       try {
         if (typeof request.body !== 'object' || request.body === null || Array.isArray(request.body)) {
           throw new OAuthError('invalid_request', 'Body must be a form or a JSON object with the authorize parameters');
         }
-        p = readParams(request.body as Record<string, unknown>, PARAMS, { maxLength: 2048 });
+        const body = request.body as Record<string, unknown>;
+        p = { ...readParams(body, PARAMS, { maxLength: 2048 }), providers: readRepeatableParam(body, 'providers', { maxLength: 2048, maxItems: 20 }) };
       } catch (err) {
         if (err instanceof ParamError) throw new OAuthError('invalid_request', err.message);
         throw err;

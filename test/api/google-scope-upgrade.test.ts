@@ -10,7 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGoogleEmulator, type GoogleEmulator } from '../emulators/google/google-emulator.js';
 import { startServer, type TestServer } from '../support/server.js';
-import { api, connectGoogle, continueConnect, exchangeCode, hubOf, listedAccounts, openConnect, openPushedConnect } from '../support/connect-flow.js';
+import { api, continueConnect, exchangeCode, hubOf, listedAccounts, openConnect, openPushedConnect } from '../support/connect-flow.js';
+import { connectGoogle, googleEnv } from '../support/google-connect.js';
 import { t, toLocale } from '../../src/connect/i18n/translator.js';
 import { escapeHtml } from '../../src/connect/views/html.js';
 
@@ -25,19 +26,7 @@ describe('Google scope upgrades', () => {
 
   before(async () => {
     emulator = await startGoogleEmulator();
-    const g = emulator.settings();
-    server = await startServer({
-      env: {
-        GOOGLE_CLIENT_ID: g.clientId,
-        GOOGLE_CLIENT_SECRET: g.clientSecret,
-        GOOGLE_AUTH_URL: g.authUrl,
-        GOOGLE_TOKEN_URL: g.tokenUrl,
-        GOOGLE_REVOKE_URL: g.revokeUrl,
-        GOOGLE_USERINFO_URL: g.userInfoUrl,
-        GOOGLE_API_URL: g.apiRoot,
-        GOOGLE_RETRY_MAX_ELAPSED_MS: '200',
-      },
-    });
+    server = await startServer({ env: googleEnv(emulator, { GOOGLE_RETRY_MAX_ELAPSED_MS: '200' }) });
     client = await server.createClient();
   });
   after(async () => {
@@ -50,7 +39,7 @@ describe('Google scope upgrades', () => {
     emulator.addUser(email);
     emulator.setConsent({ action: 'grant-all' }, email);
     const s = await openConnect(server.url, { client_id: client.clientId, user_id: userId, scope: 'read' });
-    assert.equal((await connectGoogle(server.url, s)).status, 303);
+    assert.equal((await connectGoogle(server, s)).status, 303);
     const tokens = await exchangeCode(server.url, client, (await continueConnect(server.url, s)).get('code')!);
     assert.equal(tokens.scope, 'read');
     return api(server.url, tokens.access_token);
@@ -80,7 +69,7 @@ describe('Google scope upgrades', () => {
     assert.match(s.hub, /class="account account--attention"[\s\S]*href="\/connect\/google"/, 'with a Reconnect link');
 
     emulator.setConsent({ action: 'grant-all' }, email);
-    assert.equal((await connectGoogle(server.url, s)).status, 303);
+    assert.equal((await connectGoogle(server, s)).status, 303);
     const repaired = await hubOf(server.url, s);
     assert.deepEqual(listedAccounts(repaired), [email], 'one account: the reconnect is shown in its place');
     assert.doesNotMatch(repaired, /account--attention/);
@@ -103,7 +92,7 @@ describe('Google scope upgrades', () => {
 
     // The user reconnects but unticks the events box on Google's consent screen (only the calendar list is left).
     emulator.setConsent({ action: 'grant', scopes: ['https://www.googleapis.com/auth/calendar.calendarlist.readonly'] }, email);
-    assert.equal((await connectGoogle(server.url, s)).status, 303);
+    assert.equal((await connectGoogle(server, s)).status, 303);
     const partial = await hubOf(server.url, s);
     assert.deepEqual(listedAccounts(partial), [email]);
     assert.match(partial, /account--attention/);
@@ -111,7 +100,7 @@ describe('Google scope upgrades', () => {
 
     // Tries again and allows everything: the same account in the same session, updated.
     emulator.setConsent({ action: 'grant-all' }, email);
-    assert.equal((await connectGoogle(server.url, s)).status, 303);
+    assert.equal((await connectGoogle(server, s)).status, 303);
     const fixed = await hubOf(server.url, s);
     assert.deepEqual(listedAccounts(fixed), [email]);
     assert.doesNotMatch(fixed, /account--attention/);
@@ -120,5 +109,35 @@ describe('Google scope upgrades', () => {
     assert.equal((await write(writer, email, 'Plain repair')).status, 200);
     const rows = await server.runtime.storage.db.selectFrom('accounts').innerJoin('end_users', 'end_users.id', 'accounts.user_id').select('accounts.id').where('end_users.external_id', '=', 'plain-upgrader').execute();
     assert.equal(rows.length, 1, 'repaired in place, no twin');
+  });
+
+  test('a token refresh of the old grant that finishes after the reconnect neither overwrites nor shadows the new grant', async () => {
+    const email = 'racer@example.com';
+    // The first grant's access token is already inside the refresh margin: the next call refreshes it.
+    emulator.accounts.accessTokenTtlSec = 30;
+    await readUser('racer', email);
+    emulator.accounts.accessTokenTtlSec = 3600;
+    const again = await openConnect(server.url, { client_id: client.clientId, user_id: 'racer', scope: 'read-write' });
+    const writer = api(server.url, (await exchangeCode(server.url, client, (await continueConnect(server.url, again)).get('code')!)).access_token);
+
+    // A request refreshes the old grant; Google's answer is held back…
+    const hold = emulator.holdRequests({ count: 1, method: 'POST', path: '/token' });
+    const inFlight = writer.events({ start: '2029-04-01T00:00:00Z', end: '2029-04-03T00:00:00Z' });
+    await hold.untilWaiting(1);
+    // … while the user reconnects with write access and the application exchanges the code.
+    emulator.setConsent({ action: 'grant-all' }, email);
+    const s = await openPushedConnect(server.url, client, { user_id: 'racer', scope: 'read-write' });
+    assert.equal((await connectGoogle(server, s)).status, 303);
+    const upgraded = api(server.url, (await exchangeCode(server.url, client, (await continueConnect(server.url, s)).get('code')!)).access_token);
+    hold.release();
+    assert.equal((await inFlight).status, 200);
+
+    // The old grant's refreshed tokens were not written over the new ones …
+    const [row] = await server.runtime.storage.db.selectFrom('accounts').innerJoin('end_users', 'end_users.id', 'accounts.user_id').select('accounts.id').where('end_users.external_id', '=', 'racer').execute();
+    const stored = await server.runtime.services.accounts.readCredentials<{ grantedScopes: string[] }>(row!.id);
+    assert.ok(stored.grantedScopes.includes(EVENTS), 'the stored grant is the new one');
+    // … and are not used in place of the new grant by later requests in this process.
+    const created = await write(upgraded, email, 'After the race');
+    assert.equal(created.status, 200, JSON.stringify(created.body));
   });
 });

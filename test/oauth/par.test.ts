@@ -147,6 +147,23 @@ for (const { dialect, skip } of await dialects()) describe(`pushed authorization
     assert.equal(await pushedCount(), 0);
   });
 
+  test('a push takes what authorize takes from the official SDKs: scope=calendar, providers repeated or comma-separated', async () => {
+    const res = await fetch(`${server.url}/api/oauth/par`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}` },
+      body: 'user_id=sdk-forms&scope=calendar&providers=caldav&providers=apple,google',
+    });
+    assert.equal(res.status, 201, await res.clone().text());
+    const s = await fetch(`${server.url}/api/oauth/authorize?${new URLSearchParams({ client_id: client.clientId, request_uri: ((await res.json()) as { request_uri: string }).request_uri })}`, { redirect: 'manual' });
+    const cookie = s.headers.getSetCookie().find((c) => c.startsWith('oauth_req='))!.split(';')[0]!;
+    const hub = await (await fetch(`${server.url}/connect`, { headers: { cookie } })).text();
+    assert.match(hub, /href="\/connect\/caldav"/);
+    assert.match(hub, /href="\/connect\/icloud"/);
+    const q = await continueConnect(server.url, { cookie, csrf: /name="csrf" value="([^"]+)"/.exec(hub)![1]! });
+    const tokens = await tokenRequest(server.url, { grant_type: 'authorization_code', code: q.get('code')!, client_id: client.clientId, client_secret: client.clientSecret });
+    assert.equal(((await tokens.json()) as { scope: string }).scope, 'read-write', 'calendar means read-write');
+  });
+
   test('every refusal of a push is an RFC 6749 error body, and nothing is stored', async () => {
     const before = await pushedCount();
     const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
@@ -161,6 +178,7 @@ for (const { dialect, skip } of await dialects()) describe(`pushed authorization
       ['unknown client (Basic)', () => raw(new URLSearchParams(ok).toString(), { ...form, authorization: basic('alm_nobody', 'x') }), 401, 'invalid_client'],
       ['malformed Basic header', () => raw(new URLSearchParams(ok).toString(), { ...form, authorization: 'Basic !!!' }), 401, 'invalid_client'],
       ['unknown scope', () => pushRaw({ user_id: 'u', scope: 'admin' }), 400, 'invalid_scope'],
+      ['providers repeated too often', () => raw(`user_id=u&${'providers=caldav&'.repeat(21)}`, { ...form, authorization: basic(client.clientId, client.clientSecret) }), 400, 'invalid_request', /repeated more than/],
       ['unregistered redirect_uri', () => pushRaw({ user_id: 'u', redirect_uri: 'https://evil.example/cb' }), 400, 'invalid_request', /redirect_uri/],
       ['several redirect URIs and none chosen', () => pushAuthorization(server.url, multi, { user_id: 'u' }), 400, 'invalid_request', /redirect_uri is required/],
       ['missing user_id', () => pushRaw({}), 400, 'invalid_request', /user_id/],

@@ -23,19 +23,6 @@ export async function connectCaldav(baseUrl: string, s: ConnectSessionHandle, fo
   return postForm(`${baseUrl}/connect/caldav`, s.cookie, { csrf, ...form });
 }
 
-/** Clicks through Google's consent (the emulator decides it) and back to Almanac's callback. */
-export async function connectGoogle(baseUrl: string, s: ConnectSessionHandle): Promise<Response> {
-  const step = await fetch(`${baseUrl}/connect/google`, { headers: { cookie: s.cookie } });
-  assert.equal(step.status, 200);
-  const html = await step.text();
-  const href = /href="(http:\/\/127\.0\.0\.1:\d+\/o\/oauth2\/v2\/auth[^"]*)"/.exec(html)?.[1]?.replace(/&amp;/g, '&');
-  assert.ok(href, 'the redirect step links to Google');
-  const google = await fetch(href, { redirect: 'manual' });
-  assert.equal(google.status, 302, await google.text());
-  const back = new URL(google.headers.get('location')!);
-  return fetch(`${baseUrl}${back.pathname}${back.search}`, { headers: { cookie: s.cookie }, redirect: 'manual' });
-}
-
 export async function finishConnect(baseUrl: string, s: ConnectSessionHandle, client: { clientId: string; clientSecret: string }): Promise<{ access_token: string; refresh_token: string }> {
   const done = await postForm(`${baseUrl}/connect/continue`, s.cookie, { csrf: s.csrf });
   assert.equal(done.status, 302);
