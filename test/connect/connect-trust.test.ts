@@ -238,9 +238,11 @@ for (const { dialect, skip } of await dialects()) describe(`connect pages cannot
     for (const scope of ['free-busy', 'read']) {
       const s: ConnectSessionHandle = await openConnect(server.url, { client_id: client.clientId, user_id: 'scoped', scope });
       const limited = api(server.url, (await exchangeCode(server.url, client, (await continueConnect(server.url, s)).get('code')!)).access_token);
-      const res = await limited.post('/api/oauth/disconnect?provider=caldav', {});
-      assert.equal(res.status, 401, `${scope}: ${JSON.stringify(res.body)}`);
-      assert.equal(res.body.message, 'Write access denied for current scope');
+      for (const path of ['/api/oauth/disconnect', '/api/disconnect']) {
+        const res = await limited.post(`${path}?provider=caldav`, {});
+        assert.equal(res.status, 401, `${scope} ${path}: ${JSON.stringify(res.body)}`);
+        assert.equal(res.body.message, 'Write access denied for current scope');
+      }
       assert.deepEqual(await caldavIds(writer), ['alice'], `${scope} removed nothing`);
     }
     const res = await writer.post('/api/oauth/disconnect?provider=caldav&account=alice', {});
