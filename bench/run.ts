@@ -70,7 +70,7 @@ async function benchBearer(): Promise<void> {
     const runtime = await createRuntime(loadConfig({ ALMANAC_DATA_DIR: dir, ALMANAC_SECRET_KEY: secret, LOG_LEVEL: 'silent', ALMANAC_DEMO_CLIENT: 'false' }));
     const { client } = await runtime.services.clients.create({ name: 'bench', redirectUris: ['https://b.example/cb'] });
     const user = await runtime.services.users.findOrCreate(client.clientId, 'u');
-    const code = await runtime.services.tokens.issueCode({ clientId: client.clientId, userId: user.id, scope: 'read', redirectUri: 'https://b.example/cb', redirectUriExplicit: false, codeChallenge: null });
+    const code = await runtime.services.tokens.issueCode({ clientId: client.clientId, userId: user.id, sessionId: 'bench-session', scope: 'read', redirectUri: 'https://b.example/cb', redirectUriExplicit: false, codeChallenge: null });
     const { access_token } = await runtime.services.tokens.exchangeCode(client, { code });
     const key = deriveKeys(secret).jwt;
     const full = () => runtime.services.tokens.authenticate(access_token).then(() => undefined);

@@ -23,6 +23,7 @@ import type { ConnectPages } from './connect/connect-pages.js';
 import { wantsJson } from './connect/connect-pages.js';
 import { registerConnectRoutes, type ConnectBaseDeps } from './connect/connect.routes.js';
 import { SessionLoader } from './connect/session-loader.js';
+import { SessionAccounts } from './connect/session-accounts.js';
 import { createBearerGuard } from './http/bearer-guard.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { installJsonBodyParser } from './http/json-body-parser.js';
@@ -31,6 +32,7 @@ import { registerOpenApi } from './http/openapi.js';
 import { RateLimiter, type RateLimitStore } from './http/rate-limiter.js';
 import { requestIdFrom } from './http/request-id.js';
 import { registerAuthorizeRoute } from './oauth/authorize.route.js';
+import { registerParRoute } from './oauth/par.route.js';
 import { registerRevokeRoute } from './oauth/revoke.route.js';
 import { registerTokenRoute } from './oauth/token.route.js';
 import type { ProviderRegistry } from './providers/registry.js';
@@ -96,26 +98,27 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerAuthorizeRoute(app, {
     clients: services.clientsRepo,
     users: services.users,
+    pushed: services.pushed,
     cookieKey: keys.cookies,
     secureCookies,
     ipLimit,
     showError: (request, reply, e) =>
       wantsJson(request) ? reply.code(e.status).send({ error: e.error, message: e.message }) : pages.error(request, reply, e),
   });
+  registerParRoute(app, { clients: services.clientsRepo, pushed: services.pushed, ipLimit });
   registerTokenRoute(app, { tokens: services.tokens, clients: services.clientsRepo, ipLimit });
   registerRevokeRoute(app, { tokens: services.tokens, ipLimit });
-  registerConnectionRoutes(app, { guard, accounts: services.accounts, disconnector, maxAccountsPerUser: config.maxAccountsPerUser });
+  registerConnectionRoutes(app, { guard, accounts: services.accounts, registry, disconnector, maxAccountsPerUser: config.maxAccountsPerUser });
   const connectBase: ConnectBaseDeps = {
     cookieKey: keys.cookies,
     clients: services.clientsRepo,
-    accounts: services.accounts,
+    sessionAccounts: new SessionAccounts(services.accounts, disconnector, config.maxAccountsPerUser),
     registry,
     pages,
     ipLimit,
     sessions,
-    maxAccountsPerUser: config.maxAccountsPerUser,
   };
-  registerConnectRoutes(app, { ...connectBase, tokens: services.tokens, disconnector, secureCookies });
+  registerConnectRoutes(app, { ...connectBase, tokens: services.tokens, secureCookies });
   registerCaldavConnectRoutes(app, {
     ...connectBase,
     discoverCaldav: (input) => discoverCaldavAccount(deps.userServerFetch, input),

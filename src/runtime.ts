@@ -16,6 +16,9 @@ import { migrateToLatest, openStorage, type Storage } from './storage/db.js';
 import { AccountContexts } from './api/account-contexts.js';
 import { SyncEngine } from './sync/sync-engine.js';
 
+/** How often expired pending connections, pushed requests and codes are deleted when no write path did it. */
+const HOUSEKEEPING_INTERVAL_MS = 10 * 60_000;
+
 export interface Runtime {
   config: Config;
   keys: Keys;
@@ -80,6 +83,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     ...options.syncTuning,
   });
   engine.current = sync;
+  // CalDAV accounts stored before accounts had an identity: their server is in the sealed credentials.
+  const legacy = await services.accounts.upgradeLegacyIdentities();
+  if (legacy.skipped > 0) app.log.warn({ upgraded: legacy.upgraded, skipped: legacy.skipped }, 'some CalDAV accounts keep a legacy identity (unreadable credentials or a duplicate)');
+  services.housekeeping.start(HOUSEKEEPING_INTERVAL_MS, (err) => app.log.warn({ err: (err as Error).message }, 'housekeeping sweep failed; the next one retries'));
   return {
     config,
     keys,
@@ -92,6 +99,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     },
     async close() {
       await sync.stop();
+      services.housekeeping.stop();
       await app.close();
       await rateLimitStore.close?.();
       await storage.close();

@@ -6,13 +6,17 @@ import type { Config } from './config/config.js';
 import type { Keys } from './crypto/keys.js';
 import { SecretBox } from './crypto/secret-box.js';
 import { ClientRegistry } from './oauth/client-registry.js';
+import { PushedRequests } from './oauth/pushed-requests.js';
 import { TokenService } from './oauth/token.service.js';
 import { TokenSigner } from './oauth/token-signer.js';
 import type { Storage } from './storage/db.js';
+import { Housekeeping } from './storage/housekeeping.js';
 import { AccountsRepository } from './storage/repositories/accounts.repo.js';
 import { AuthCodesRepository } from './storage/repositories/auth-codes.repo.js';
 import { ClientsRepository } from './storage/repositories/clients.repo.js';
 import { EndUsersRepository } from './storage/repositories/end-users.repo.js';
+import { GrantsRepository } from './storage/repositories/grants.repo.js';
+import { PushedRequestsRepository } from './storage/repositories/pushed-requests.repo.js';
 import { TokensRepository } from './storage/repositories/tokens.repo.js';
 import { CalendarSyncRepository } from './storage/repositories/calendar-sync.repo.js';
 import { CalendarsRepository } from './storage/repositories/calendars.repo.js';
@@ -30,6 +34,8 @@ export interface Services {
   calendarSync: CalendarSyncRepository;
   jobs: SyncJobsRepository;
   mirror: MirrorRepository;
+  pushed: PushedRequests;
+  housekeeping: Housekeeping;
 }
 
 export function createServices(config: Pick<Config, 'publicUrl'>, storage: Storage, keys: Keys): Services {
@@ -38,8 +44,10 @@ export function createServices(config: Pick<Config, 'publicUrl'>, storage: Stora
   const accounts = new AccountsRepository(storage.db, new SecretBox(keys.credentials));
   const codes = new AuthCodesRepository(storage.db);
   const tokensRepo = new TokensRepository(storage.db);
+  const grants = new GrantsRepository(storage.db, codes, tokensRepo, accounts);
+  const pushedRepo = new PushedRequestsRepository(storage.db);
   const signer = new TokenSigner(keys.jwt, config.publicUrl);
-  const tokens = new TokenService({ signer, codes, tokens: tokensRepo, users, lookupKey: keys.lookup });
+  const tokens = new TokenService({ signer, codes, tokens: tokensRepo, grants, lookupKey: keys.lookup });
   const mirrorBox = new SecretBox(keys.mirror);
   return {
     clientsRepo,
@@ -52,5 +60,7 @@ export function createServices(config: Pick<Config, 'publicUrl'>, storage: Stora
     calendarSync: new CalendarSyncRepository(storage.db),
     jobs: new SyncJobsRepository(storage.db, storage.dialect),
     mirror: new MirrorRepository(storage.db, mirrorBox),
+    pushed: new PushedRequests(pushedRepo, keys.lookup),
+    housekeeping: new Housekeeping(accounts, codes, pushedRepo),
   };
 }

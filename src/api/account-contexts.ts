@@ -27,8 +27,15 @@ export class AccountContexts {
       error.provider = account.provider;
       throw error;
     }
-    const stored = await this.accounts.readCredentials<unknown>(account.id);
-    const credentials = entry.credentials(stored, (next) => this.accounts.writeCredentials(account.id, next), account.id);
+    const { credentials: stored, sealed } = await this.accounts.readCredentialsForUpdate<unknown>(account.id);
+    let current = sealed;
+    const persist = async (next: unknown): Promise<void> => {
+      const written = await this.accounts.replaceCredentials(account.id, next, current);
+      // Undefined: the account was reconnected while this refresh ran; its new credentials win.
+      if (written) current = written;
+      else log.info({ provider: account.provider }, 'refreshed tokens dropped: the account was reconnected meanwhile');
+    };
+    const credentials = entry.credentials(stored, persist, account.id);
     return {
       account,
       entry,

@@ -2,13 +2,16 @@
  * GET /api/oauth/connection-status and POST /api/oauth/disconnect (API.md), each also
  * served at its older path (`/api/connection-status`, `/api/disconnect`), where the
  * Python and PHP SDKs retry. Each path pair shares one route definition, guard and
- * handler, so the two can never answer differently.
+ * handler, so the two can never answer differently. Both see only the user's accounts,
+ * never connections still pending in a connect session.
  */
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { hasControlCharacters } from '../domain/account-identity.js';
 import { PROVIDER_IDS, isProviderId, type ProviderId } from '../domain/calendar.js';
 import { ValidationError } from '../domain/errors.js';
 import { requireAuth, type Access } from '../http/bearer-guard.js';
 import { ParamError, readParams } from '../http/params.js';
+import type { ProviderRegistry } from '../providers/registry.js';
 import type { AccountRecord, AccountsRepository } from '../storage/repositories/accounts.repo.js';
 import type { AccountDisconnector } from '../connect/account-disconnector.js';
 
@@ -49,7 +52,7 @@ function aliasNote(path: string, canonical: string): { description?: string } {
 
 export function registerConnectionRoutes(
   app: FastifyInstance,
-  deps: { guard: (access: Access) => preHandlerAsyncHookHandler; accounts: AccountsRepository; disconnector: AccountDisconnector; maxAccountsPerUser: number },
+  deps: { guard: (access: Access) => preHandlerAsyncHookHandler; accounts: AccountsRepository; registry: ProviderRegistry; disconnector: AccountDisconnector; maxAccountsPerUser: number },
 ): void {
   const connectionStatus = {
     preHandler: deps.guard('any'),
@@ -70,15 +73,18 @@ export function registerConnectionRoutes(
     handler: async (request: FastifyRequest) => {
       const auth = requireAuth(request);
       const accounts = await deps.accounts.listForUser(auth.userId);
-      return { connections: groupConnections(accounts), limitReached: accounts.length >= deps.maxAccountsPerUser };
+      // Judged against this token's scope: a grant that served `read` may not serve `read-write` (a scope upgrade needs a reconnect).
+      const judged = accounts.map((a) => ({ ...a, calendarPermissionGranted: deps.registry.grantCovers(a.provider, a.grantedScopes, auth.scope) ?? a.calendarPermissionGranted }));
+      return { connections: groupConnections(judged), limitReached: accounts.length >= deps.maxAccountsPerUser };
     },
   };
 
   const disconnect = {
-    preHandler: deps.guard('any'),
+    // Removing accounts changes the user's data: a free-busy or read token must not.
+    preHandler: deps.guard('write'),
     schema: {
       tags: ['OAuth'],
-      summary: 'Remove one connected account, or every account of a provider',
+      summary: 'Remove one connected account, or every account of a provider (read-write scope)',
       security: [{ bearer: [] }],
       querystring: { type: 'object', properties: { provider: { type: 'string', enum: [...PROVIDER_IDS] }, account: { type: 'string' } } },
       response: { 200: { type: 'object', properties: { success: { type: 'boolean' }, message: { type: 'string' } } } },
@@ -97,6 +103,7 @@ export function registerConnectionRoutes(
       }
       if (!p.provider) throw new ValidationError('Missing provider');
       if (!isProviderId(p.provider)) throw new ValidationError(`Unknown provider "${p.provider}": use google, microsoft, apple or caldav`);
+      if (p.account !== undefined && hasControlCharacters(p.account)) throw new ValidationError('account must not contain control characters');
       const removed = await deps.disconnector.disconnect(auth.userId, p.provider, p.account, request.log);
       const what = p.account ? `account ${p.account}` : `all ${p.provider} accounts`;
       return {

@@ -19,15 +19,18 @@ Commands:
   serve                               Start the server (same as npm start)
   migrate                             Apply database migrations and exit
   clients create --name NAME --redirect-uri URI [--redirect-uri URI …]
-                 [--display-name TEXT] [--webhook-url URL] [branding options] [--json]
+                 [--display-name TEXT] [--webhook-url URL] [--require-par] [branding options] [--json]
   clients list [--json]
   clients show CLIENT_ID [--json]
   clients update CLIENT_ID [--name NAME] [--display-name TEXT | --clear-display-name]
                  [--redirect-uri URI …  (replaces the list)] [--add-redirect-uri URI …]
                  [--remove-redirect-uri URI …] [--webhook-url URL | --clear-webhook-url]
-                 [branding options] [--json]
+                 [--require-par | --no-require-par] [branding options] [--json]
   clients rotate-secret CLIENT_ID [--json]
   clients delete CLIENT_ID [--json]
+
+--require-par: refuse plain authorize URLs for this client; it must push its requests
+  (POST /api/oauth/par), which lets the connect pages show the user's existing accounts.
 
 Branding options:
   --logo-url URL  --logo-dark-url URL  --primary-color #RRGGBB  --theme auto|light|dark
@@ -50,6 +53,8 @@ const CLIENT_OPTIONS = {
   'remove-redirect-uri': { type: 'string', multiple: true },
   'webhook-url': { type: 'string' },
   'clear-webhook-url': { type: 'boolean' },
+  'require-par': { type: 'boolean' },
+  'no-require-par': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   ...BRANDING_FLAGS,
 } as const;
@@ -62,6 +67,7 @@ function publicClient(c: ClientRecord) {
     redirectUris: c.redirectUris,
     webhookUrl: c.webhookUrl,
     branding: c.branding,
+    requirePar: c.requirePar,
     createdAt: new Date(c.createdAt).toISOString(),
     updatedAt: new Date(c.updatedAt).toISOString(),
   };
@@ -71,6 +77,7 @@ function describe(c: ClientRecord): string[] {
   const lines = [`${c.clientId}  ${c.name}${c.displayName ? ` (shown as "${c.displayName}")` : ''}`];
   for (const uri of c.redirectUris) lines.push(`  redirect URI: ${uri}`);
   if (c.webhookUrl) lines.push(`  webhook URL:  ${c.webhookUrl}`);
+  if (c.requirePar) lines.push('  requires pushed authorization requests (plain authorize URLs are refused)');
   if (Object.keys(c.branding).length > 0) lines.push(`  branding:     ${JSON.stringify(c.branding)}`);
   lines.push(`  created:      ${new Date(c.createdAt).toISOString()}`);
   return lines;
@@ -99,6 +106,7 @@ async function clientsCommand(argv: string[], io: CliIo, env: Record<string, str
         if (positionals.length > 0) throw new UsageError(`Unexpected argument: ${positionals[0]}`);
         if (!v.name) throw new UsageError('clients create needs --name');
         if (!v['redirect-uri']?.length) throw new UsageError('clients create needs at least one --redirect-uri');
+        if (v['require-par'] && v['no-require-par']) throw new UsageError('Use either --require-par or --no-require-par');
         const branding = brandingFromFlags(v, {});
         const { client, clientSecret } = await registry.create({
           name: v.name,
@@ -106,6 +114,7 @@ async function clientsCommand(argv: string[], io: CliIo, env: Record<string, str
           redirectUris: v['redirect-uri'],
           webhookUrl: v['webhook-url'],
           branding,
+          requirePar: v['require-par'] === true,
         });
         print(
           [...describe(client), '', `client_id:     ${client.clientId}`, `client_secret: ${clientSecret}`, '', 'The secret is shown only now: store it safely (rotate it with `clients rotate-secret`).'],
@@ -141,6 +150,9 @@ async function clientsCommand(argv: string[], io: CliIo, env: Record<string, str
         if (v['webhook-url'] !== undefined && v['clear-webhook-url']) throw new UsageError('Use either --webhook-url or --clear-webhook-url');
         if (v['webhook-url'] !== undefined) update.webhookUrl = v['webhook-url'];
         if (v['clear-webhook-url']) update.webhookUrl = null;
+        if (v['require-par'] && v['no-require-par']) throw new UsageError('Use either --require-par or --no-require-par');
+        if (v['require-par']) update.requirePar = true;
+        if (v['no-require-par']) update.requirePar = false;
         const branding = brandingFromFlags(v, current.branding);
         if (JSON.stringify(branding) !== JSON.stringify(current.branding)) update.branding = branding;
         if (Object.keys(update).length === 0) throw new UsageError('Nothing to update: give at least one option');

@@ -1,15 +1,19 @@
 /**
  * Connecting CalDAV and iCloud accounts: a login form, verification by discovery
- * before anything is stored, credentials sealed at rest, and the same account
- * connected twice updated rather than duplicated. Every failure comes back on the same
- * form with a clear message; nothing is stored then.
+ * before anything is stored, credentials sealed at rest, pending until the session's
+ * code is exchanged. A CalDAV account is its server and user name (the same user name
+ * on another server is another account); connecting one the user already has repairs
+ * it when the code is exchanged. Every failure comes back on the same form with a
+ * clear message; nothing is stored then.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { caldavIdentity, emailIdentity, hasControlCharacters } from '../domain/account-identity.js';
 import type { BasicCredentials } from '../providers/types.js';
 import { CaldavConnectError, type CaldavAccount } from '../providers/caldav/index.js';
 import type { ClientRecord } from '../storage/repositories/clients.repo.js';
 import type { ConnectSession } from './connect-session.js';
 import { formField, offeredProviders, type ConnectBaseDeps } from './connect.routes.js';
+import { noticeUrl } from './hub-notice.js';
 import type { CaldavErrorCode, IcloudErrorCode } from './views/view-models.js';
 import { FORM_FIELDS } from './views/view-models.js';
 
@@ -55,14 +59,12 @@ export function registerCaldavConnectRoutes(app: FastifyInstance, deps: CaldavCo
     return { session, client };
   }
 
-  /** A new account must fit under the per-user limit; reconnecting an existing one always may. */
-  async function overLimit(session: ConnectSession, provider: 'caldav' | 'apple', accountId: string): Promise<boolean> {
-    const accounts = await deps.accounts.listForUser(session.userId);
-    const existing = accounts.some((a) => a.provider === provider && a.accountId === accountId);
-    return !existing && accounts.length >= deps.maxAccountsPerUser;
-  }
-
-  async function store(session: ConnectSession, provider: 'caldav' | 'apple', found: CaldavAccount, password: string): Promise<void> {
+  /** Stages the verified account for this session, unless it would go over the per-user limit. */
+  async function connect(request: FastifyRequest, reply: FastifyReply, session: ConnectSession, provider: 'caldav' | 'apple', found: CaldavAccount, password: string): Promise<FastifyReply> {
+    const identity = provider === 'caldav' ? caldavIdentity(found.principalUrl, found.accountId) : emailIdentity(found.accountId);
+    if (await deps.sessionAccounts.wouldExceedLimit(session, provider, identity)) {
+      return sessions.showError(request, reply, session, { status: 400, kind: 'account_limit', error: 'account_limit', message: 'This user has connected the maximum number of accounts.', retryUrl: '/connect' });
+    }
     const credentials: BasicCredentials = {
       kind: 'basic',
       serverUrl: found.serverUrl,
@@ -71,10 +73,9 @@ export function registerCaldavConnectRoutes(app: FastifyInstance, deps: CaldavCo
       principalUrl: found.principalUrl,
       calendarHomeUrl: found.calendarHomeUrl,
     };
-    await deps.accounts.upsert({ userId: session.userId, provider, accountId: found.accountId, display: null, credentials, grantedScopes: ['caldav'], calendarPermissionGranted: true });
+    const shownId = await deps.sessionAccounts.stage(session, { provider, identity, plainId: found.accountId, display: null, credentials, grantedScopes: ['caldav'], calendarPermissionGranted: true });
+    return reply.redirect(noticeUrl(deps.cookieKey, session.sid, 'connected', shownId), 303);
   }
-
-  const connected = (reply: FastifyReply, accountId: string) => reply.redirect(`/connect?${new URLSearchParams({ notice: 'connected', account: accountId })}`, 303);
 
   app.get('/connect/caldav', { preHandler: deps.ipLimit('connect'), schema: { hide: true } }, async (request, reply) => {
     const s = await step(request, reply, 'caldav', false);
@@ -89,8 +90,10 @@ export function registerCaldavConnectRoutes(app: FastifyInstance, deps: CaldavCo
     const password = formField(request, FORM_FIELDS.password) ?? '';
     const errors: CaldavErrorCode[] = [];
     if (!serverUrl) errors.push('server_url_required');
-    else if (serverUrl.length > MAX_FIELD) errors.push('server_url_invalid');
+    // URL parsing silently drops tabs and line breaks: refuse them rather than connect to something else than typed.
+    else if (serverUrl.length > MAX_FIELD || hasControlCharacters(serverUrl)) errors.push('server_url_invalid');
     if (!username) errors.push('username_required');
+    else if (hasControlCharacters(username)) errors.push('username_invalid');
     if (!password) errors.push('password_required');
     if (username.length > MAX_FIELD || password.length > MAX_FIELD) errors.push('invalid_credentials');
     const values = { serverUrl: serverUrl.slice(0, MAX_FIELD), username: username.slice(0, MAX_FIELD) };
@@ -103,11 +106,7 @@ export function registerCaldavConnectRoutes(app: FastifyInstance, deps: CaldavCo
       request.log.info({ reason: err.reason }, 'caldav connect refused');
       return pages.caldavLogin(request, reply, { ...s, errors: [REASON_TO_CALDAV[err.reason]], values, status: 400 });
     }
-    if (await overLimit(s.session, 'caldav', found.accountId)) {
-      return sessions.showError(request, reply, s.session, { status: 400, kind: 'account_limit', error: 'account_limit', message: 'This user has connected the maximum number of accounts.', retryUrl: '/connect' });
-    }
-    await store(s.session, 'caldav', found, password);
-    return connected(reply, found.accountId);
+    return connect(request, reply, s.session, 'caldav', found, password);
   });
 
   app.get('/connect/icloud', { preHandler: deps.ipLimit('connect'), schema: { hide: true } }, async (request, reply) => {
@@ -122,7 +121,7 @@ export function registerCaldavConnectRoutes(app: FastifyInstance, deps: CaldavCo
     const appPassword = (formField(request, FORM_FIELDS.password) ?? '').replace(/\s+/g, '');
     const errors: IcloudErrorCode[] = [];
     if (!appleId) errors.push('apple_id_required');
-    else if (appleId.length > 320 || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(appleId)) errors.push('apple_id_invalid');
+    else if (appleId.length > 320 || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(appleId) || hasControlCharacters(appleId)) errors.push('apple_id_invalid');
     if (!appPassword) errors.push('app_password_required');
     else if (appPassword.length > 256) errors.push('invalid_credentials');
     const values = { appleId: appleId.slice(0, 320) };
@@ -135,10 +134,6 @@ export function registerCaldavConnectRoutes(app: FastifyInstance, deps: CaldavCo
       request.log.info({ reason: err.reason }, 'icloud connect refused');
       return pages.icloudLogin(request, reply, { ...s, errors: [REASON_TO_ICLOUD[err.reason]], values, status: err.reason === 'auth' ? 400 : 502 });
     }
-    if (await overLimit(s.session, 'apple', found.accountId)) {
-      return sessions.showError(request, reply, s.session, { status: 400, kind: 'account_limit', error: 'account_limit', message: 'This user has connected the maximum number of accounts.', retryUrl: '/connect' });
-    }
-    await store(s.session, 'apple', found, appPassword);
-    return connected(reply, found.accountId);
+    return connect(request, reply, s.session, 'apple', found, appPassword);
   });
 }

@@ -23,12 +23,20 @@ export interface ErrorInfo {
   retryUrl?: string;
 }
 
+/** An account as the hub shows it: `calendarPermissionGranted` means any calendar access at all. */
+export interface HubAccount extends AccountRecord {
+  /** The grant serves a narrower scope than this session asks for (read, where read-write is wanted). */
+  needsMoreAccess: boolean;
+}
+
 export interface HubModel {
   session: ConnectSession;
   client: ClientRecord;
-  accounts: AccountRecord[];
+  accounts: HubAccount[];
   providers: ProviderId[];
   limitReached: boolean;
+  /** A plain session: the user may have accounts the page does not list. */
+  otherAccountsHidden: boolean;
   notice?: { kind: 'connected' | 'disconnected'; account: string };
 }
 
@@ -46,7 +54,8 @@ export interface ConnectPages {
   icloudLogin(request: FastifyRequest, reply: FastifyReply, m: LoginModel<IcloudErrorCode>): FastifyReply;
   oauthRedirect(request: FastifyRequest, reply: FastifyReply, m: { session: ConnectSession; client: ClientRecord; provider: OAuthProviderId; authorizationUrl: string }): FastifyReply;
   error(request: FastifyRequest, reply: FastifyReply, m: ErrorInfo & { session?: ConnectSession; client?: ClientRecord }): FastifyReply;
-  expired(request: FastifyRequest, reply: FastifyReply, m: { session: ConnectSession; client?: ClientRecord; restartUrl: string }): FastifyReply;
+  /** `restartUrl` starts the same request again; without one (a pushed request works once), `backUrl` returns to the app. */
+  expired(request: FastifyRequest, reply: FastifyReply, m: { session: ConnectSession; client?: ClientRecord; restartUrl?: string; backUrl?: string }): FastifyReply;
   registerAssets(app: FastifyInstance): void;
 }
 

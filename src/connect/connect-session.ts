@@ -34,6 +34,13 @@ export interface ConnectSession {
   theme?: 'light' | 'dark' | 'auto';
   /** Providers the application allowed on the page; absent = all configured. */
   providers?: ProviderId[];
+  /**
+   * Opened from a pushed authorization request (RFC 9126), made with the client's
+   * credentials: the application vouched for `userId`, so the session may show and
+   * manage the user's accounts. Absent (a plain authorize URL anyone can type): it may
+   * only add accounts, and sees only those it added.
+   */
+  pushed?: true;
   /** Issued at, epoch ms. */
   iat: number;
 }

@@ -1,8 +1,10 @@
 /**
- * The connect hub: what the user sees after authorize. It lists the accounts already
- * connected (with disconnect) and the providers on offer, and ends the flow with
- * Continue (a one-time code to the application) or Cancel (`error=access_denied`).
- * Every page works without JavaScript; every form carries a CSRF token.
+ * The connect hub: what the user sees after authorize. It lists the accounts the session
+ * may see (see session-accounts.ts: in a plain session only those it connected), the
+ * providers on offer, and ends the flow with Continue (a one-time code, bound to this
+ * session, to the application) or Cancel (`error=access_denied`; what the session
+ * connected is forgotten). Every page works without JavaScript; every form carries a
+ * CSRF token.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isProviderId, type ProviderId } from '../domain/calendar.js';
@@ -10,11 +12,12 @@ import type { IpLimit } from '../http/ip-limit.js';
 import { redirectWithParams } from '../oauth/redirect.js';
 import type { TokenService } from '../oauth/token.service.js';
 import type { ProviderRegistry } from '../providers/registry.js';
-import type { AccountsRepository } from '../storage/repositories/accounts.repo.js';
+import type { AccountRecord } from '../storage/repositories/accounts.repo.js';
 import type { ClientsRepository } from '../storage/repositories/clients.repo.js';
-import type { AccountDisconnector } from './account-disconnector.js';
 import { RESTART_COOKIE, SESSION_COOKIE, type ConnectSession } from './connect-session.js';
-import type { ConnectPages, HubModel } from './connect-pages.js';
+import type { ConnectPages, HubAccount } from './connect-pages.js';
+import { noticeUrl, readNotice } from './hub-notice.js';
+import type { SessionAccounts } from './session-accounts.js';
 import { parseTheme, THEME_COOKIE } from './branding/index.js';
 import { FORM_FIELDS } from './views/view-models.js';
 import type { SessionLoader } from './session-loader.js';
@@ -23,17 +26,16 @@ import type { SessionLoader } from './session-loader.js';
 export interface ConnectBaseDeps {
   cookieKey: Buffer;
   clients: ClientsRepository;
-  accounts: AccountsRepository;
+  /** What a session may see of the user's accounts, and where its connections go. */
+  sessionAccounts: SessionAccounts;
   registry: ProviderRegistry;
   pages: ConnectPages;
   ipLimit: IpLimit;
   sessions: SessionLoader;
-  maxAccountsPerUser: number;
 }
 
 export interface ConnectDeps extends ConnectBaseDeps {
   tokens: TokenService;
-  disconnector: AccountDisconnector;
   secureCookies: boolean;
 }
 
@@ -51,15 +53,34 @@ export function formField(request: FastifyRequest, name: string): string | undef
 export function registerConnectRoutes(app: FastifyInstance, deps: ConnectDeps): void {
   const { sessions, pages } = deps;
 
-  async function renderHub(request: FastifyRequest, reply: FastifyReply, session: ConnectSession, notice?: HubModel['notice']) {
+  /** Accounts as the hub shows them, their grant judged against the scope this session asks for. */
+  function forHub(session: ConnectSession, accounts: AccountRecord[]): HubAccount[] {
+    return accounts.map((a) => {
+      const anyAccess = deps.registry.grantCovers(a.provider, a.grantedScopes, 'free-busy') ?? a.calendarPermissionGranted;
+      const covers = deps.registry.grantCovers(a.provider, a.grantedScopes, session.scope) ?? a.calendarPermissionGranted;
+      return { ...a, calendarPermissionGranted: anyAccess, needsMoreAccess: anyAccess && !covers };
+    });
+  }
+
+  async function renderHub(request: FastifyRequest, reply: FastifyReply, session: ConnectSession) {
     const client = await deps.clients.find(session.clientId);
     if (!client) return sessions.showError(request, reply, session, { status: 401, kind: 'unknown_client', error: 'invalid_client', message: 'This application is no longer registered.' });
-    const accounts = await deps.accounts.listForUser(session.userId);
+    const accounts = await deps.sessionAccounts.visible(session);
     const providers = offeredProviders(deps.registry, session);
-    if (providers.length === 0 && accounts.length === 0) {
+    // A plain session still gets the hub: Continue without connecting anything re-authorizes the user.
+    if (providers.length === 0 && accounts.length === 0 && session.pushed) {
       return sessions.showError(request, reply, session, { status: 400, kind: 'no_providers', error: 'no_providers', message: 'No calendar provider is available for this application.' });
     }
-    return pages.hub(request, reply, { session, client, accounts, providers, limitReached: accounts.length >= deps.maxAccountsPerUser, notice });
+    const notice = readNotice(deps.cookieKey, session.sid, request.query as Record<string, unknown>);
+    return pages.hub(request, reply, {
+      session,
+      client,
+      accounts: forHub(session, accounts),
+      providers,
+      limitReached: await deps.sessionAccounts.limitReached(session),
+      otherAccountsHidden: !session.pushed,
+      ...(notice ? { notice } : {}),
+    });
   }
 
   const postedSession = (request: FastifyRequest, reply: FastifyReply) => sessions.requirePosted(request, reply);
@@ -74,10 +95,7 @@ export function registerConnectRoutes(app: FastifyInstance, deps: ConnectDeps): 
   app.get('/connect', { preHandler: deps.ipLimit('connect'), schema: { hide: true } }, async (request, reply) => {
     const session = await sessions.require(request, reply);
     if (!session) return reply;
-    const q = request.query as Record<string, unknown>;
-    const kind = q.notice === 'connected' || q.notice === 'disconnected' ? q.notice : undefined;
-    const account = typeof q.account === 'string' ? q.account.slice(0, 320) : '';
-    return renderHub(request, reply, session, kind ? { kind, account } : undefined);
+    return renderHub(request, reply, session);
   });
 
   app.post('/connect/continue', { preHandler: deps.ipLimit('connect'), schema: { hide: true } }, async (request, reply) => {
@@ -86,6 +104,7 @@ export function registerConnectRoutes(app: FastifyInstance, deps: ConnectDeps): 
     const code = await deps.tokens.issueCode({
       clientId: session.clientId,
       userId: session.userId,
+      sessionId: session.sid,
       scope: session.scope,
       redirectUri: session.redirectUri,
       redirectUriExplicit: session.redirectUriExplicit,
@@ -98,6 +117,7 @@ export function registerConnectRoutes(app: FastifyInstance, deps: ConnectDeps): 
   app.post('/connect/cancel', { preHandler: deps.ipLimit('connect'), schema: { hide: true } }, async (request, reply) => {
     const session = await postedSession(request, reply);
     if (!session) return reply;
+    await deps.sessionAccounts.forget(session);
     endSession(reply);
     return reply.redirect(redirectWithParams(session.redirectUri, { error: 'access_denied', error_description: 'The user cancelled', state: session.state }), 302);
   });
@@ -107,11 +127,12 @@ export function registerConnectRoutes(app: FastifyInstance, deps: ConnectDeps): 
     if (!session) return reply;
     const provider = formField(request, 'provider');
     const account = formField(request, 'account');
-    if (!isProviderId(provider) || !account) {
+    if (!isProviderId(provider) || !account || account.length > 1000) {
       return sessions.showError(request, reply, session, { status: 400, error: 'invalid_request', message: 'Choose an account to disconnect.', retryUrl: '/connect' });
     }
-    await deps.disconnector.disconnect(session.userId, provider, account, request.log);
-    return reply.redirect(`/connect?${new URLSearchParams({ notice: 'disconnected', account })}`, 303);
+    // An account this session cannot see answers like one already gone: back to the hub, no notice, nothing learned.
+    const removed = await deps.sessionAccounts.disconnect(session, provider, account, request.log);
+    return reply.redirect(removed ? noticeUrl(deps.cookieKey, session.sid, 'disconnected', account) : '/connect', 303);
   });
 
   // The remembered theme choice (only offered when the client's default is auto): a cookie, then back.

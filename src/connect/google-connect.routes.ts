@@ -1,15 +1,17 @@
 /**
  * Connecting a Google account: the redirect step (offline access, consent prompt, PKCE,
  * `state` bound to the connect session), then the callback that exchanges the code,
- * identifies the account, stores the tokens encrypted and returns to the hub. Partial
- * consent is kept and shown; denial, a forged state and a failed exchange each end on
- * a clear page.
+ * identifies the account, stages the tokens (encrypted, pending until the session's
+ * code is exchanged) and returns to the hub. Partial consent is kept and shown; denial,
+ * a forged state and a failed exchange each end on a clear page.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { emailIdentity, hasControlCharacters } from '../domain/account-identity.js';
 import type { GoogleOAuthClient } from '../providers/google/index.js';
 import type { StoredOAuthCredentials } from '../providers/build-registry.js';
 import type { ConnectSession } from './connect-session.js';
 import { offeredProviders, type ConnectBaseDeps } from './connect.routes.js';
+import { noticeUrl } from './hub-notice.js';
 import { newProviderAuthorization, verifyProviderState } from './provider-authorization.js';
 
 export const GOOGLE_CALLBACK_PATH = '/connect/google/callback';
@@ -70,22 +72,25 @@ export function registerGoogleConnectRoutes(app: FastifyInstance, deps: GoogleCo
       request.log.warn({ err: (err as Error).message }, 'google code exchange failed');
       return failed(request, reply, session, 502, 'provider_error', 'Google did not complete the sign-in.');
     }
-    const accounts = await deps.accounts.listForUser(session.userId);
-    const isNew = !accounts.some((a) => a.provider === 'google' && a.accountId === email);
-    if (isNew && accounts.length >= deps.maxAccountsPerUser) {
+    if (!email || email.length > 320 || hasControlCharacters(email)) {
+      await deps.oauth.revoke(tokens.refreshToken).catch(() => undefined);
+      return failed(request, reply, session, 502, 'provider_error', 'Google did not name the account with a usable email address.');
+    }
+    const identity = emailIdentity(email);
+    if (await deps.sessionAccounts.wouldExceedLimit(session, 'google', identity)) {
       await deps.oauth.revoke(tokens.refreshToken).catch(() => undefined);
       return deps.sessions.showError(request, reply, session, { status: 400, kind: 'account_limit', error: 'account_limit', message: 'This user has connected the maximum number of accounts.', retryUrl: '/connect' });
     }
     const credentials: StoredOAuthCredentials = { kind: 'oauth', accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, expiresAt: tokens.expiresAt, grantedScopes: tokens.grantedScopes };
-    await deps.accounts.upsert({
-      userId: session.userId,
+    const shownId = await deps.sessionAccounts.stage(session, {
       provider: 'google',
-      accountId: email,
+      identity,
+      plainId: email,
       display: null,
       credentials,
       grantedScopes: tokens.grantedScopes,
       calendarPermissionGranted: deps.oauth.calendarPermissionGranted(tokens.grantedScopes, session.scope),
     });
-    return reply.redirect(`/connect?${new URLSearchParams({ notice: 'connected', account: email })}`, 303);
+    return reply.redirect(noticeUrl(deps.cookieKey, session.sid, 'connected', shownId), 303);
   });
 }

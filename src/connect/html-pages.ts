@@ -62,9 +62,11 @@ export function createHtmlPages(cookieKey: Buffer): ConnectPages {
           ...(a.display ? { display: a.display } : {}),
           syncState: a.syncState,
           calendarPermissionGranted: a.calendarPermissionGranted,
+          needsMoreAccess: a.needsMoreAccess,
           reconnectHref: `/connect/${a.provider === 'apple' ? 'icloud' : a.provider}`,
         })),
         limitReached: m.limitReached,
+        otherAccountsHidden: m.otherAccountsHidden,
         ...(m.notice ? { notice: m.notice } : {}),
         actions: { ...sessionActions, finish: '/connect/continue', disconnect: '/connect/disconnect' },
       });
@@ -110,7 +112,7 @@ export function createHtmlPages(cookieKey: Buffer): ConnectPages {
     expired(request, reply, m) {
       // The session is over (no forms, no CSRF token), but its language and theme still apply.
       const { vm, csp } = page(request, m.client, undefined, { lng: m.session.lng, theme: m.session.theme });
-      return send(reply, 401, renderSessionExpired({ ...vm, csrfToken: undefined, restartUrl: m.restartUrl }), csp);
+      return send(reply, 401, renderSessionExpired({ ...vm, csrfToken: undefined, ...(m.restartUrl ? { restartUrl: m.restartUrl } : {}), ...(m.backUrl ? { backUrl: m.backUrl } : {}) }), csp);
     },
     registerAssets(app: FastifyInstance) {
       for (const asset of staticAssets()) {

@@ -4,6 +4,7 @@ import type { ClientsRepository } from '../storage/repositories/clients.repo.js'
 import { checkCsrf, decodeSession, RESTART_COOKIE, SESSION_COOKIE, type ConnectSession } from './connect-session.js';
 import { FORM_FIELDS } from './views/view-models.js';
 import type { ConnectPages, ErrorInfo } from './connect-pages.js';
+import { redirectWithParams } from '../oauth/redirect.js';
 
 /** The authorize URL that would start this session again (for the expired-session page). */
 export function restartUrl(s: ConnectSession): string {
@@ -39,7 +40,12 @@ export class SessionLoader {
     const expired = result.kind === 'expired' ? result : result.kind === 'missing' ? decodeSession(this.cookieKey, request.cookies[RESTART_COOKIE], Date.now(), RESTART_COOKIE) : undefined;
     if (expired && (expired.kind === 'expired' || expired.kind === 'ok')) {
       const client = await this.clients.find(expired.session.clientId);
-      this.pages.expired(request, reply, { session: expired.session, client, restartUrl: restartUrl(expired.session) });
+      const s = expired.session;
+      // A pushed request worked once and cannot be replayed; the application has to push a new one.
+      const way = s.pushed
+        ? { backUrl: redirectWithParams(s.redirectUri, { error: 'access_denied', error_description: 'The connect session expired', state: s.state }) }
+        : { restartUrl: restartUrl(s) };
+      this.pages.expired(request, reply, { session: s, client, ...way });
       return undefined;
     }
     this.pages.error(request, reply, {

@@ -69,6 +69,8 @@ export interface NewClient {
   redirectUris: string[];
   webhookUrl?: string;
   branding?: Record<string, unknown>;
+  /** Refuse plain authorize requests: only pushed ones (POST /api/oauth/par) may start the flow. */
+  requirePar?: boolean;
 }
 
 export interface ClientUpdate {
@@ -77,6 +79,7 @@ export interface ClientUpdate {
   redirectUris?: string[];
   webhookUrl?: string | null;
   branding?: Record<string, unknown>;
+  requirePar?: boolean;
 }
 
 export class ClientRegistry {
@@ -94,6 +97,7 @@ export class ClientRegistry {
       redirectUris,
       webhookUrl: input.webhookUrl !== undefined ? validateWebhookUrl(input.webhookUrl) : null,
       branding: checkedBranding(input.branding ?? {}),
+      requirePar: input.requirePar === true,
     });
     return { client, clientSecret };
   }
@@ -122,6 +126,7 @@ export class ClientRegistry {
     }
     if (input.webhookUrl !== undefined) changes.webhookUrl = input.webhookUrl === null ? null : validateWebhookUrl(input.webhookUrl);
     if (input.branding !== undefined) changes.branding = checkedBranding(input.branding);
+    if (input.requirePar !== undefined) changes.requirePar = input.requirePar;
     const updated = await this.repo.update(clientId, changes);
     if (!updated) throw new NotFoundError(`No client with id ${clientId}`);
     return updated;

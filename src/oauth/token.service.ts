@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { OAuthError } from '../domain/errors.js';
 import { lookupHash, randomToken } from '../crypto/secret-hash.js';
 import type { ClientRecord } from '../storage/repositories/clients.repo.js';
-import type { AuthCodesRepository } from '../storage/repositories/auth-codes.repo.js';
-import type { EndUsersRepository } from '../storage/repositories/end-users.repo.js';
+import type { AuthCodeRecord, AuthCodesRepository } from '../storage/repositories/auth-codes.repo.js';
+import type { GrantsRepository } from '../storage/repositories/grants.repo.js';
 import type { TokensRepository } from '../storage/repositories/tokens.repo.js';
 import { isValidCodeVerifier, verifyS256 } from './pkce.js';
 import type { Scope } from './scopes.js';
@@ -41,7 +41,7 @@ export interface TokenServiceDeps {
   signer: TokenSigner;
   codes: AuthCodesRepository;
   tokens: TokensRepository;
-  users: EndUsersRepository;
+  grants: GrantsRepository;
   lookupKey: Buffer;
 }
 
@@ -52,8 +52,11 @@ export class TokenService {
     return lookupHash(this.deps.lookupKey, value);
   }
 
-  /** Issues a one-time code for a finished connect session. Returns the code to send. */
-  async issueCode(input: { clientId: string; userId: string; scope: Scope; redirectUri: string; redirectUriExplicit: boolean; codeChallenge: string | null }): Promise<string> {
+  /**
+   * Issues a one-time code for a finished connect session. Returns the code to send.
+   * The code is bound to the session: exchanging it joins what that session connected.
+   */
+  async issueCode(input: { clientId: string; userId: string; sessionId: string; scope: Scope; redirectUri: string; redirectUriExplicit: boolean; codeChallenge: string | null }): Promise<string> {
     const code = randomToken(32);
     // Housekeeping on the write path (indexed, cheap): codes a day past expiry are no use even for replay detection.
     await this.deps.codes.deleteExpired(Date.now() - 24 * 3600_000);
@@ -61,44 +64,49 @@ export class TokenService {
     return code;
   }
 
+  /** Why `client` may not redeem `code` with these parameters, in RFC 6749 §4.1.3 order; undefined when it may. */
+  private refusal(client: ClientRecord, code: AuthCodeRecord, p: { redirect_uri?: string; code_verifier?: string }): OAuthError | undefined {
+    if (code.clientId !== client.clientId) return new OAuthError('invalid_grant', 'Authorization code was issued to another client');
+    if (code.expiresAt <= Date.now()) return new OAuthError('invalid_grant', 'Authorization code has expired');
+    if (p.redirect_uri !== undefined ? p.redirect_uri !== code.redirectUri : code.redirectUriExplicit) {
+      return new OAuthError('invalid_grant', 'redirect_uri does not match the one used in the authorization request');
+    }
+    if (code.codeChallenge) {
+      if (!p.code_verifier) return new OAuthError('invalid_grant', 'Missing code_verifier for a PKCE authorization');
+      if (!isValidCodeVerifier(p.code_verifier) || !verifyS256(p.code_verifier, code.codeChallenge)) {
+        return new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge');
+      }
+    } else if (p.code_verifier !== undefined) {
+      return new OAuthError('invalid_grant', 'code_verifier sent for an authorization without PKCE');
+    }
+    if (!isScope(code.scope)) return new OAuthError('invalid_grant', 'Authorization code has an unknown scope');
+    return undefined;
+  }
+
+  /**
+   * The authorization_code grant. The claim, the checks, joining the accounts the code's
+   * connect session added, and the new token family are one transaction: a connection
+   * takes effect exactly when this succeeds.
+   */
   async exchangeCode(client: ClientRecord, p: { code?: string; redirect_uri?: string; code_verifier?: string }): Promise<TokenResponse> {
     if (!p.code) throw new OAuthError('invalid_request', 'Missing code');
     if (p.code.length > 512) throw new OAuthError('invalid_grant', 'Invalid authorization code');
     const familyId = randomUUID();
-    const codeHash = this.hash(p.code);
-    const claim = await this.deps.codes.claim(codeHash, familyId);
-    if (claim.kind === 'unknown') throw new OAuthError('invalid_grant', 'Invalid authorization code');
-    if (claim.kind === 'replayed') {
-      // RFC 6749 §4.1.2: a code used twice revokes what it issued.
-      if (claim.code.familyId) await this.deps.tokens.revokeFamily(claim.code.familyId, 'code_replay');
-      throw new OAuthError('invalid_grant', 'Authorization code has already been used');
-    }
-    const code = claim.code;
-    if (code.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'Authorization code was issued to another client');
-    if (code.expiresAt <= Date.now()) throw new OAuthError('invalid_grant', 'Authorization code has expired');
-    if (p.redirect_uri !== undefined ? p.redirect_uri !== code.redirectUri : code.redirectUriExplicit) {
-      throw new OAuthError('invalid_grant', 'redirect_uri does not match the one used in the authorization request');
-    }
-    if (code.codeChallenge) {
-      if (!p.code_verifier) throw new OAuthError('invalid_grant', 'Missing code_verifier for a PKCE authorization');
-      if (!isValidCodeVerifier(p.code_verifier) || !verifyS256(p.code_verifier, code.codeChallenge)) {
-        throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge');
-      }
-    } else if (p.code_verifier !== undefined) {
-      throw new OAuthError('invalid_grant', 'code_verifier sent for an authorization without PKCE');
-    }
-    if (!isScope(code.scope)) throw new OAuthError('invalid_grant', 'Authorization code has an unknown scope');
-    const user = await this.deps.users.findById(code.userId);
-    if (!user) throw new OAuthError('invalid_grant', 'The user of this authorization no longer exists');
-
     const jti = randomUUID();
-    await this.deps.tokens.createFamily({ id: familyId, clientId: client.clientId, userId: user.id, scope: code.scope }, this.hash(jti));
-    // A replay that slipped in between the claim and the family's creation found nothing to revoke yet.
-    if (await this.deps.codes.wasReplayed(codeHash)) {
-      await this.deps.tokens.revokeFamily(familyId, 'code_replay');
-      throw new OAuthError('invalid_grant', 'Authorization code has already been used');
+    const outcome = await this.deps.grants.redeem(this.hash(p.code), { id: familyId, firstRefreshHash: this.hash(jti) }, (code) => this.refusal(client, code, p));
+    switch (outcome.kind) {
+      case 'unknown':
+        throw new OAuthError('invalid_grant', 'Invalid authorization code');
+      case 'replayed':
+        // RFC 6749 §4.1.2: a code used twice revokes what it issued. The claim and the family commit
+        // together, so a replay sees the family of an exchange that succeeded.
+        if (outcome.code.familyId) await this.deps.tokens.revokeFamily(outcome.code.familyId, 'code_replay');
+        throw new OAuthError('invalid_grant', 'Authorization code has already been used');
+      case 'refused':
+        throw outcome.refusal;
+      case 'redeemed':
+        return this.respond(outcome.externalUserId, client.clientId, outcome.code.scope as Scope, familyId, jti);
     }
-    return this.respond(user.externalId, client.clientId, code.scope, familyId, jti);
   }
 
   async refresh(client: ClientRecord, p: { refresh_token?: string }): Promise<TokenResponse> {

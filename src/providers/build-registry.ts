@@ -1,4 +1,5 @@
 /** Builds the provider registry from the configuration: the one place adapters meet settings. */
+import { createHash } from 'node:crypto';
 import type { Config } from '../config/config.js';
 import { createGuardedFetch } from '../http/guarded-fetch.js';
 import { createAppleProvider } from './apple/index.js';
@@ -7,6 +8,11 @@ import { createGoogleProvider, GoogleOAuthClient, type GoogleSettings } from './
 import { OAuthTokenManager, type OAuthTokens } from './oauth-token-manager.js';
 import { ProviderRegistry } from './registry.js';
 import type { BasicCredentials } from './types.js';
+
+/** A short, one-way tag of a grant's refresh token, for in-process keys (never stored or logged). */
+function grantTag(refreshToken: string): string {
+  return createHash('sha256').update(refreshToken).digest('base64url').slice(0, 16);
+}
 
 /** Basic credentials are stored as the adapter takes them; nothing to refresh. */
 function basicCredentials(stored: unknown): BasicCredentials {
@@ -46,10 +52,13 @@ export function buildProviderRegistry(config: Config): BuiltRegistry {
       adapter: createGoogleProvider(settings),
       fetch: globalThis.fetch,
       revoke: (stored) => oauth.revoke((stored as StoredOAuthCredentials).refreshToken),
+      grantCovers: (grantedScopes, scope) => oauth.calendarPermissionGranted(grantedScopes, scope),
       credentials: (stored, persist, accountKey) => {
         const s = stored as StoredOAuthCredentials;
         return new OAuthTokenManager({
-          accountKey: `google:${accountKey}`,
+          // Tokens are shared per grant, not per account: after a reconnect (new refresh token) a refresh
+          // of the old grant still finishing must not hand its tokens to requests made with the new one.
+          accountKey: `google:${accountKey}:${grantTag(s.refreshToken)}`,
           providerName: 'Google',
           initial: { accessToken: s.accessToken, refreshToken: s.refreshToken, expiresAt: s.expiresAt },
           refresh: (refreshToken) => oauth.refresh(refreshToken),

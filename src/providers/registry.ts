@@ -6,6 +6,9 @@
 import type { ProviderId } from '../domain/calendar.js';
 import type { CalendarProvider, ChangeFeed, ProviderCredentials } from './types.js';
 
+/** Almanac's access scopes (API.md), restated so providers do not depend on oauth/. */
+export type AccessScope = 'free-busy' | 'read' | 'read-write';
+
 export interface ProviderEntry {
   // The registry holds adapters of every credential kind; the account context pairs each with its own.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -19,6 +22,12 @@ export interface ProviderEntry {
   revoke?(stored: unknown): Promise<void>;
   /** Turn stored credentials into what the adapter takes (OAuth: a self-refreshing handle). */
   credentials(stored: unknown, persist: (next: unknown) => Promise<void>, accountKey: string): ProviderCredentials;
+  /**
+   * Whether the scopes the user granted at the provider cover what an Almanac scope
+   * needs (Google: calendar.readonly serves read but not read-write). Absent for
+   * providers whose credentials carry no scopes (CalDAV: a password reaches everything).
+   */
+  grantCovers?(grantedScopes: readonly string[], scope: AccessScope): boolean;
 }
 
 export class ProviderRegistry {
@@ -31,6 +40,14 @@ export class ProviderRegistry {
 
   get(id: ProviderId): ProviderEntry | undefined {
     return this.entries.get(id);
+  }
+
+  /**
+   * Whether an account's grant covers `scope`, asked of its provider; undefined when the
+   * provider has no say (no scopes, or not configured here any more).
+   */
+  grantCovers(provider: ProviderId, grantedScopes: readonly string[], scope: AccessScope): boolean | undefined {
+    return this.entries.get(provider)?.grantCovers?.(grantedScopes, scope);
   }
 
   /** Offered providers in the order the connect page shows them. */

@@ -38,6 +38,10 @@ pg.types.setTypeParser(20, (value) => Number(value));
 export function openStorage(options: { databaseUrl?: string; dataDir: string }): Storage {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    // An idle connection the server ends (restart, failover, pg_terminate_backend, a dropped test
+    // database) is reported here after pg-pool has already discarded it; the next query opens a
+    // new one. Without a listener the EventEmitter would throw and end the process.
+    pool.on('error', () => undefined);
     return withTransactions(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
   }
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });

@@ -14,6 +14,8 @@ export interface ClientsTable {
   webhook_url: string | null;
   /** JSON object: see connect/branding. */
   branding: string;
+  /** 1: plain authorize requests are refused, only pushed ones (RFC 9126) start a session. */
+  require_par: number;
   created_at: number;
   updated_at: number;
 }
@@ -30,8 +32,10 @@ export interface AccountsTable {
   id: string;
   user_id: string;
   provider: string;
-  /** The provider account's identity, usually the email. */
+  /** The public id (connection-status `id`, disconnect `account=`): usually the email or user name. */
   account_id: string;
+  /** How the account is recognised (domain/account-identity.ts): CalDAV server and user name, or the email. */
+  identity: string;
   display: string | null;
   /** AES-256-GCM sealed JSON of the provider credentials. */
   credentials: string;
@@ -39,8 +43,10 @@ export interface AccountsTable {
   granted_scopes: string;
   calendar_permission: number;
   sync_state: string;
-  /** Bumped by every credentials write: refreshed tokens are stored by compare-and-set on it. */
-  credentials_version: Generated<number>;
+  /** The connect session that added this account; null once it joined the user (its code was exchanged). */
+  pending_session: string | null;
+  /** When a pending account can no longer join (its session and code are over) and is deleted. */
+  pending_expires_at: number | null;
   /** Who may refresh this account's OAuth tokens now, across instances, and until when. */
   refresh_lease_owner: string | null;
   refresh_lease_until: number | null;
@@ -63,6 +69,19 @@ export interface AuthCodesTable {
   family_id: string | null;
   /** Set when the code was presented again after use. */
   replayed_at: number | null;
+  /** The connect session whose pending accounts join the user when this code is exchanged. */
+  session_id: string | null;
+}
+
+export interface PushedRequestsTable {
+  /** Keyed hash of the request_uri. */
+  request_hash: string;
+  client_id: string;
+  /** JSON of the validated authorize request. */
+  params: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
 }
 
 export interface TokenFamiliesTable {
@@ -189,4 +208,5 @@ export interface Database {
   mirror_units: MirrorUnitsTable;
   mirror_events: MirrorEventsTable;
   push_channels: PushChannelsTable;
+  pushed_requests: PushedRequestsTable;
 }

@@ -58,6 +58,25 @@ for (const { dialect, skip } of await dialects()) {
       assert.equal((await cli(env, 'clients', 'show', id)).code, 3);
     });
 
+    test('--require-par on create and update, --no-require-par turns it off; shown by show', async () => {
+      const created = JSON.parse((await cli(env, 'clients', 'create', '--name', 'P', '--redirect-uri', 'https://p.example/cb', '--require-par', '--json')).out);
+      const show = async () => JSON.parse((await cli(env, 'clients', 'show', created.clientId, '--json')).out) as { requirePar: boolean };
+      assert.equal((await show()).requirePar, true);
+      assert.match((await cli(env, 'clients', 'show', created.clientId)).out, /requires pushed authorization requests/);
+      const off = await cli(env, 'clients', 'update', created.clientId, '--no-require-par', '--json');
+      assert.equal(off.code, 0, off.err);
+      assert.equal(JSON.parse(off.out).requirePar, false);
+      assert.equal((await show()).requirePar, false);
+      assert.doesNotMatch((await cli(env, 'clients', 'show', created.clientId)).out, /pushed/);
+      assert.equal((await cli(env, 'clients', 'update', created.clientId, '--require-par')).code, 0);
+      assert.equal((await show()).requirePar, true);
+      const both = await cli(env, 'clients', 'update', created.clientId, '--require-par', '--no-require-par');
+      assert.equal(both.code, 2);
+      assert.match(both.err, /either --require-par or --no-require-par/);
+      const plain = JSON.parse((await cli(env, 'clients', 'create', '--name', 'Q', '--redirect-uri', 'https://q.example/cb', '--json')).out);
+      assert.equal(JSON.parse((await cli(env, 'clients', 'show', plain.clientId, '--json')).out).requirePar, false, 'off by default');
+    });
+
     test('clear errors and exit codes for bad input; nothing stored on failure', async () => {
       const before = JSON.parse((await cli(env, 'clients', 'list', '--json')).out).length;
       const cases: [string[], number, RegExp][] = [

@@ -130,9 +130,17 @@ describe('connect pages in Chromium: the whole flow by clicks', { skip: CHROMIUM
       const tokens = await tokenRequest(almanac.url, { grant_type: 'authorization_code', code, client_id: client.clientId, client_secret: client.clientSecret });
       assert.equal(tokens.status, 200, 'the code from the browser is a real one');
 
-      // A new request; a form with a forged CSRF token → the localized error page.
+      // A new plain request for the same user: the account connected above is not shown (a plain request
+      // proves nothing about the user); the page says others may exist and still offers Continue.
       await page.goto(authorizeUrl(almanac, { client_id: client.clientId, user_id: userId, state, ...v.params }));
       await page.waitForURL((url) => url.pathname === '/connect');
+      assert.equal(await page.locator('.accounts .account').count(), 0);
+      assert.equal(text(await page.locator('.hidden-accounts').textContent()), msg('hub.otherAccountsHidden'));
+      assert.equal(text(await page.locator('.actions-hint').textContent()), msg('hub.finishWithoutChanges'));
+      assert.ok(await page.locator('form[action="/connect/continue"] [type=submit]').isVisible());
+      await screenshot(page, `${name}-hub-plain-again`);
+
+      // A form with a forged CSRF token → the localized error page.
       await page.locator('.actions form[action="/connect/cancel"] input[name=csrf]').evaluate((el) => ((el as HTMLInputElement).value = 'forged'));
       await page.locator('.actions form[action="/connect/cancel"] [type=submit]').click();
       await page.locator('.status-icon--error').waitFor();

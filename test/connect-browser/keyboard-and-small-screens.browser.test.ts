@@ -10,6 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { t } from '../../src/connect/i18n/translator.js';
 import { RADICALE_SKIP, type RadicaleServer } from '../support/radicale.js';
 import type { TestServer } from '../support/server.js';
+import { pushAuthorization } from '../support/connect-flow.js';
 import { addExpiredSession, AR, authorizeUrl, EN, CHROMIUM_SKIP, focused, openPage, screenshot, tabUntil, type AppServer , startBrowserStack, type BrowserStack } from './harness.js';
 
 const USER = 'kim';
@@ -131,9 +132,14 @@ describe('connect pages in Chromium: keyboard only and 320 px', { skip: CHROMIUM
         calendarPermissionGranted: true,
       });
 
-      await page.goto(authorizeUrl(almanac, { client_id: client.clientId, user_id: userId, ...v.params }));
+      // A pushed request (the application vouches for the user): only such a session lists the user's accounts.
+      const pushed = await pushAuthorization(almanac.url, client, { response_type: 'code', user_id: userId, ...v.params });
+      assert.equal(pushed.status, 201, await pushed.clone().text());
+      const { request_uri } = (await pushed.json()) as { request_uri: string };
+      await page.goto(`${almanac.url}/api/oauth/authorize?${new URLSearchParams({ client_id: client.clientId, request_uri })}`);
       await page.waitForURL((url) => url.pathname === '/connect');
       assert.equal(await page.evaluate(() => document.documentElement.dir), v.lang === AR ? 'rtl' : 'ltr');
+      assert.deepEqual(await page.locator('.accounts .account-name').allTextContents(), [LONG_ACCOUNT], 'the long account id is listed');
       assert.ok(await page.locator('.theme-switch').isVisible(), 'the theme buttons are offered (client default auto)');
       await assertFitsPhone(page, 'hub');
       await screenshot(page, `${name}-hub`);

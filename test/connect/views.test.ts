@@ -57,6 +57,8 @@ function allPages(vm: PageViewModel): Record<string, string> {
     hub: renderProviderSelection({ ...vm, scope: 'read-write', providers, accounts: [], actions }),
     manage: renderManageConnections({ ...vm, scope: 'free-busy', providers, accounts, notice: { kind: 'disconnected', account: 'x@example.com' }, actions }),
     limit: renderProviderSelection({ ...vm, scope: 'read', providers, accounts, limitReached: true, actions }),
+    plain: renderProviderSelection({ ...vm, scope: 'read-write', providers, accounts: [], otherAccountsHidden: true, actions }),
+    upgrade: renderManageConnections({ ...vm, scope: 'read-write', providers, accounts: [{ ...accounts[0]!, needsMoreAccess: true, reconnectHref: '/connect/google' }], actions }),
     caldav: renderCaldavLogin({ ...vm, actions }),
     caldavErrors: renderCaldavLogin({ ...vm, values: { serverUrl: 'https://dav.example.com', username: 'jane' }, errors: ['server_url_invalid', 'invalid_credentials'], actions }),
     icloud: renderIcloudLogin({ ...vm, actions }),
@@ -217,6 +219,30 @@ test('hub: continue only with an account; cancel always; attention states offer 
   const limit = renderProviderSelection({ ...base('en' as Locale), scope: 'read', providers, accounts, limitReached: true, actions });
   assert.equal(count(limit, /class="provider" href=/g), 0);
   assert.match(limit, /maximum number of accounts/);
+});
+
+test('hub of a plain session: says other accounts may exist without naming any, offers Continue with nothing listed', () => {
+  const plain = renderProviderSelection({ ...base('en' as Locale), scope: 'read-write', providers, accounts: [], otherAccountsHidden: true, actions });
+  assert.match(plain, /class="notice notice--info hidden-accounts"/);
+  assert.match(plain, /calendars connected earlier aren&#39;t listed here/);
+  assert.match(plain, /action="\/connect\/finish"/, 'Continue without anything new (re-authorizing for another scope)');
+  assert.match(plain, /Nothing new to connect\? You can continue anyway\./);
+  assert.doesNotMatch(plain, /name="account" value=/);
+  const withOwn = renderProviderSelection({ ...base('en' as Locale), scope: 'read-write', providers, accounts: accounts.slice(0, 1), otherAccountsHidden: true, actions });
+  assert.match(withOwn, /When you&#39;ve connected everything you need, continue\./);
+  assert.match(withOwn, /hidden-accounts/);
+  const pushed = renderProviderSelection({ ...base('en' as Locale), scope: 'read-write', providers, accounts: accounts.slice(0, 1), actions });
+  assert.doesNotMatch(pushed, /hidden-accounts/);
+});
+
+test('hub: an account whose grant serves a narrower scope asks to reconnect with more access', () => {
+  const hub = renderManageConnections({ ...base('en' as Locale), scope: 'read-write', providers, accounts: [{ ...accounts[0]!, needsMoreAccess: true, reconnectHref: '/connect/google' }], actions });
+  assert.match(hub, /class="account account--attention"/);
+  assert.match(hub, /allows less access than the app now asks for/);
+  assert.match(hub, /href="\/connect\/google" aria-label="Reconnect jane@example.com">Reconnect</);
+  // Missing calendar access altogether is the other message, whatever the scope.
+  const none = renderManageConnections({ ...base('en' as Locale), scope: 'read-write', providers, accounts: [{ ...accounts[0]!, calendarPermissionGranted: false, needsMoreAccess: false, reconnectHref: '/connect/google' }], actions });
+  assert.match(none, /wasn&#39;t allowed when this account was connected/);
 });
 
 test('consent explains each scope in plain words', () => {

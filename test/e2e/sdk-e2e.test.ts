@@ -116,7 +116,7 @@ describe('SDK end to end: Almanac + Radicale', { skip: RADICALE_SKIP }, () => {
     await rad?.stop();
   });
 
-  // Another authorization of the same user: the account stays connected, so Continue is there at once.
+  // Another plain authorization of the same user: nothing new to connect, Continue is offered at once and the account stays.
   async function authorizeAgain(codeChallenge?: string): Promise<string> {
     const state = await generateState();
     const start = await browser.request(sdk.auth.generateAuthUrl({ userId: 'e2e-user', state, ...(codeChallenge ? { codeChallenge } : {}) }));
@@ -209,6 +209,34 @@ describe('SDK end to end: Almanac + Radicale', { skip: RADICALE_SKIP }, () => {
       [[USER, 'ok', true]],
     );
     for (const provider of ['google', 'microsoft', 'apple'] as const) assert.deepEqual(status.connections[provider], []);
+  });
+
+  test('a pushed request (pushAuthorizationRequest) opens a session that lists the user’s account; the plain one does not', async () => {
+    const plain = await browser.request(sdk.auth.generateAuthUrl({ userId: 'e2e-user' }));
+    const plainHub = await (await browser.request(locationOf(plain, server.url))).text();
+    assert.ok(!plainHub.includes(`value="${USER}"`), 'a plain authorize URL proves nothing about the user: no account shown');
+
+    const state = await generateState();
+    const pushed = await sdk.auth.pushAuthorizationRequest({ userId: 'e2e-user', state, scope: 'read' });
+    assert.match(pushed.request_uri, /^urn:ietf:params:oauth:request_uri:/);
+    assert.equal(pushed.expires_in, 60);
+    const url = sdk.auth.generateAuthUrl({ requestUri: pushed.request_uri });
+    const start = await browser.request(url);
+    assert.equal(start.status, 302);
+    const hub = await (await browser.request(locationOf(start, server.url))).text();
+    assert.equal(hiddenFields(hub, '/connect/disconnect').account, USER, 'the pushed session lists the account, with a disconnect form');
+    const finish = await browser.request(`${server.url}/connect/continue`, { form: hiddenFields(hub, '/connect/continue') });
+    const q = new URL(locationOf(finish, server.url)).searchParams;
+    assert.equal(q.get('state'), state);
+    // A separate client object, so the main one keeps its read-write tokens.
+    const reader = new AlmanacClient({ baseUrl: `${server.url}/api`, clientId: app.clientId, clientSecret: app.clientSecret, redirectUri: REDIRECT_URI });
+    const tokens = await reader.auth.getToken(q.get('code')!);
+    assert.equal(tokens.scope, 'read');
+    assert.equal((await reader.calendars.list()).length, 1);
+    // The request_uri worked once.
+    assert.equal((await browser.request(url)).status, 400);
+    // And the async helper does both steps.
+    assert.match(await sdk.auth.generatePushedAuthUrl({ userId: 'e2e-user' }), /\/api\/oauth\/authorize\?client_id=[^&]+&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3A/);
   });
 
   test('calendars.list returns the Radicale calendar', async () => {

@@ -6,6 +6,8 @@ import type {
   ConnectionStatusResponse,
   DisconnectParams,
   DisconnectResponse,
+  PushedAuthorizationResponse,
+  PushedAuthorizeParams,
   RevokeResponse,
   TokenResponse,
 } from './types.js';
@@ -26,16 +28,13 @@ export class Auth {
     this.#core = core;
   }
 
-  /**
-   * The URL to send the user to so they can connect calendars. Builds it locally;
-   * no request is made.
-   */
-  generateAuthUrl(params: AuthorizeParams): string {
-    if (!params?.userId) throw new AlmanacError('generateAuthUrl needs a userId', 'VALIDATION_ERROR');
+  /** The authorize parameters in their wire form; undefined ones are left out. */
+  #authorizeFields(params: AuthorizeParams, caller: string): Record<string, string | undefined> {
+    if (!params?.userId) throw new AlmanacError(`${caller} needs a userId`, 'VALIDATION_ERROR');
     const { clientId, redirectUri } = this.#core.config;
     const providers =
       typeof params.providers === 'string' ? params.providers : params.providers?.join(',');
-    return this.#core.http.url('/oauth/authorize', {
+    return {
       response_type: 'code',
       client_id: clientId,
       user_id: params.userId,
@@ -47,7 +46,58 @@ export class Auth {
       theme: params.theme,
       code_challenge: params.codeChallenge,
       code_challenge_method: params.codeChallenge ? 'S256' : undefined,
-    });
+    };
+  }
+
+  /**
+   * The URL to send the user to so they can connect calendars. Builds it locally;
+   * no request is made.
+   *
+   * With the authorize parameters it is the plain URL Mobiscroll's SDK builds. Such a
+   * URL proves nothing about `userId` (anyone can type one), so its connect session may
+   * only add accounts. With `{ requestUri }` from `pushAuthorizationRequest`, it is the
+   * short URL of a pushed request, whose session may also show and manage the user's
+   * existing accounts; `generatePushedAuthUrl` does both steps.
+   */
+  generateAuthUrl(params: AuthorizeParams | PushedAuthorizeParams): string {
+    if (params && 'requestUri' in params && params.requestUri !== undefined) {
+      if (typeof params.requestUri !== 'string' || params.requestUri === '') {
+        throw new AlmanacError('generateAuthUrl needs a requestUri string', 'VALIDATION_ERROR');
+      }
+      return this.#core.http.url('/oauth/authorize', { client_id: this.#core.config.clientId, request_uri: params.requestUri });
+    }
+    return this.#core.http.url('/oauth/authorize', this.#authorizeFields(params as AuthorizeParams, 'generateAuthUrl'));
+  }
+
+  /**
+   * Pushes the authorize parameters to the server with the client's credentials
+   * (RFC 9126) and returns the one-time `request_uri` for `generateAuthUrl({ requestUri })`.
+   * Redirect the user within `expires_in` seconds. A retried push only leaves an unused
+   * request_uri behind, so 429/503 are retried like idempotent calls.
+   */
+  async pushAuthorizationRequest(params: AuthorizeParams, options: Omit<RequestOptions, 'accessToken'> = {}): Promise<PushedAuthorizationResponse> {
+    const fields = Object.fromEntries(
+      Object.entries(this.#authorizeFields(params, 'pushAuthorizationRequest')).filter((e): e is [string, string] => e[1] !== undefined),
+    );
+    const res = await this.#core.clientRequest<Partial<PushedAuthorizationResponse>>('/oauth/par', fields, options, true);
+    const data = res.data;
+    if (!data || typeof data.request_uri !== 'string') {
+      throw new AlmanacError('Pushed authorization request answered without a request_uri', 'API_ERROR', {
+        status: res.status,
+        requestId: res.requestId,
+        body: res.data,
+      });
+    }
+    return { request_uri: data.request_uri, expires_in: typeof data.expires_in === 'number' ? data.expires_in : 60 };
+  }
+
+  /**
+   * Pushes the request and returns the URL to send the user to: the asynchronous
+   * counterpart of `generateAuthUrl` for applications that can call the server first.
+   */
+  async generatePushedAuthUrl(params: AuthorizeParams, options: Omit<RequestOptions, 'accessToken'> = {}): Promise<string> {
+    const { request_uri } = await this.pushAuthorizationRequest(params, options);
+    return this.generateAuthUrl({ requestUri: request_uri });
   }
 
   /**

@@ -3,7 +3,7 @@ import { Calendars } from './calendars.js';
 import { AlmanacError, AuthenticationError } from './errors.js';
 import { Events } from './events.js';
 import { DEFAULT_TIMEOUT_MS, HttpTransport } from './http.js';
-import type { HttpRequest, RequestOptions, RetryOptions } from './http.js';
+import type { HttpRequest, HttpResponse, RequestOptions, RetryOptions } from './http.js';
 import type { TokenResponse } from './types.js';
 
 /** Constructor options of `AlmanacClient`. */
@@ -193,20 +193,28 @@ export class ClientCore {
     this.refused = undefined;
   }
 
-  /** `POST /oauth/token` with client authentication the way Mobiscroll's SDK sends it. */
-  async tokenRequest(fields: Record<string, string>, options: RequestOptions = {}): Promise<TokenResponse> {
+  /**
+   * A form POST with the client's credentials (HTTP Basic, RFC 6749 §2.3.1), as the
+   * token and pushed-authorization endpoints take it. Mobiscroll's SDK also sends
+   * CLIENT_ID, which Almanac tolerates, so it is kept for servers that might look at it.
+   */
+  async clientRequest<T>(path: string, fields: Record<string, string>, options: RequestOptions = {}, idempotent = false): Promise<HttpResponse<T>> {
     const { clientId, clientSecret } = this.config;
-    const res = await this.http.request<TokenResponse>(
+    return this.http.request<T>(
       {
         method: 'POST',
-        path: '/oauth/token',
+        path,
         body: new URLSearchParams(fields),
-        // Basic auth per RFC 6749 §2.3.1; Mobiscroll's SDK also sends CLIENT_ID, which
-        // Almanac tolerates, so keep it for servers that might still look at it.
         headers: { authorization: basicAuth(clientId, clientSecret), CLIENT_ID: clientId },
+        idempotent,
       },
       { ...options, accessToken: undefined },
     );
+  }
+
+  /** `POST /oauth/token` with client authentication the way Mobiscroll's SDK sends it. */
+  async tokenRequest(fields: Record<string, string>, options: RequestOptions = {}): Promise<TokenResponse> {
+    const res = await this.clientRequest<TokenResponse>('/oauth/token', fields, options);
     const data = res.data as Partial<TokenResponse> | undefined;
     if (!data || typeof data.access_token !== 'string') {
       throw new AlmanacError('Token endpoint answered without an access_token', 'API_ERROR', {

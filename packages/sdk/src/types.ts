@@ -50,6 +50,22 @@ export interface AuthorizeParams {
   redirectUri?: string;
 }
 
+/**
+ * `generateAuthUrl` for a pushed request: only the `request_uri` that
+ * `pushAuthorizationRequest` returned (the other parameters were pushed with it).
+ */
+export interface PushedAuthorizeParams {
+  requestUri: string;
+}
+
+/** Body of a successful `POST /api/oauth/par` (RFC 9126). */
+export interface PushedAuthorizationResponse {
+  /** `urn:ietf:params:oauth:request_uri:…`, usable once. */
+  request_uri: string;
+  /** Seconds until the request_uri expires (60 on Almanac): redirect the user right away. */
+  expires_in: number;
+}
+
 /** Body of a successful `POST /api/oauth/token`. */
 export interface TokenResponse {
   access_token: string;

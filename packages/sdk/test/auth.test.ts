@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import {
   AlmanacClient,
   AlmanacError,
+  AuthenticationError,
+  ValidationError,
   MobiscrollConnectClient,
   MobiscrollConnectError,
   createPkcePair,
@@ -45,6 +47,64 @@ test('generateAuthUrl builds the authorize URL with the parameters Mobiscroll us
   const pkce = new URL(client.auth.generateAuthUrl({ userId: 'u1', codeChallenge: 'abc' }));
   assert.equal(pkce.searchParams.get('code_challenge'), 'abc');
   assert.equal(pkce.searchParams.get('code_challenge_method'), 'S256');
+});
+
+test('pushAuthorizationRequest posts the authorize parameters as a form with Basic auth; generateAuthUrl({ requestUri }) builds the short URL', async () => {
+  const requestUri = 'urn:ietf:params:oauth:request_uri:abc123';
+  const server = await startServer((_req, res) => json(res, 201, { request_uri: requestUri, expires_in: 60 }));
+  try {
+    const { client } = makeClient(server.baseUrl, { credentials: TOKENS });
+    const pushed = await client.auth.pushAuthorizationRequest({ userId: 'user 123', scope: 'read', state: 'xyz', providers: ['google', 'caldav'], codeChallenge: 'c'.repeat(43) });
+    assert.deepEqual(pushed, { request_uri: requestUri, expires_in: 60 });
+    const [req] = server.requests;
+    assert.ok(req);
+    assert.equal(req.method, 'POST');
+    assert.equal(req.path, '/api/oauth/par');
+    assert.equal(req.headers.authorization, `Basic ${Buffer.from('client-1:s3cret').toString('base64')}`, 'client credentials, never the user’s bearer');
+    assert.match(String(req.headers['content-type']), /^application\/x-www-form-urlencoded/);
+    assert.deepEqual(Object.fromEntries(new URLSearchParams(req.body)), {
+      response_type: 'code',
+      client_id: 'client-1',
+      user_id: 'user 123',
+      redirect_uri: 'https://app.example.com/callback',
+      scope: 'read',
+      state: 'xyz',
+      providers: 'google,caldav',
+      code_challenge: 'c'.repeat(43),
+      code_challenge_method: 'S256',
+    });
+
+    const short = new URL(client.auth.generateAuthUrl({ requestUri }));
+    assert.equal(short.origin + short.pathname, `${server.baseUrl}/oauth/authorize`);
+    assert.deepEqual(Object.fromEntries(short.searchParams), { client_id: 'client-1', request_uri: requestUri });
+
+    const url = new URL(await client.auth.generatePushedAuthUrl({ userId: 'u2' }));
+    assert.deepEqual(Object.fromEntries(url.searchParams), { client_id: 'client-1', request_uri: requestUri });
+    assert.equal(Object.fromEntries(new URLSearchParams(server.requests[1]!.body)).user_id, 'u2');
+    assert.throws(() => client.auth.generateAuthUrl({ requestUri: '' }), AlmanacError);
+    await assert.rejects(client.auth.pushAuthorizationRequest({} as never), (e: unknown) => e instanceof AlmanacError && /userId/.test(e.message));
+    assert.equal(server.requests.length, 2, 'nothing sent without a userId');
+  } finally {
+    await server.close();
+  }
+});
+
+test('pushAuthorizationRequest failures are typed: invalid_client is an AuthenticationError, invalid_scope a ValidationError', async () => {
+  const server = await startServer((req, res) =>
+    new URLSearchParams(req.body).get('scope') === 'admin'
+      ? json(res, 400, { error: 'invalid_scope', error_description: 'scope must be free-busy, read or read-write' })
+      : json(res, 401, { error: 'invalid_client', error_description: 'Client authentication failed' }, { 'www-authenticate': 'Basic realm="almanac"' }),
+  );
+  try {
+    const { client } = makeClient(server.baseUrl);
+    await assert.rejects(
+      client.auth.pushAuthorizationRequest({ userId: 'u', scope: 'admin' }),
+      (e: unknown) => e instanceof ValidationError && e.errorCode === 'invalid_scope' && /free-busy/.test(e.message),
+    );
+    await assert.rejects(client.auth.pushAuthorizationRequest({ userId: 'u' }), (e: unknown) => e instanceof AuthenticationError && e.errorCode === 'invalid_client' && e.status === 401);
+  } finally {
+    await server.close();
+  }
 });
 
 test('getToken posts the code as a form with Basic auth and CLIENT_ID, and stores the tokens', async () => {

@@ -1,7 +1,8 @@
 /**
  * The hub: provider selection and connection management on one page. Connected
  * accounts (with disconnect, and reconnect when an account needs attention), the
- * providers on offer, then Continue (to the app) and Cancel.
+ * providers on offer, then Continue (to the app) and Cancel. When the session cannot
+ * show the user's other accounts, a note says they may exist and stay as they are.
  */
 import { t } from '../i18n/translator.js';
 import { html, msg, safeUrl } from './html.js';
@@ -14,11 +15,14 @@ import type { ConnectedAccountView, HubViewModel } from './view-models.js';
 import { FORM_FIELDS } from './view-models.js';
 
 /** Why an account needs the user, if it does. */
-export function accountAttention(account: Pick<ConnectedAccountView, 'syncState' | 'calendarPermissionGranted'>): 'reauth' | 'permission' | undefined {
+export function accountAttention(account: Pick<ConnectedAccountView, 'syncState' | 'calendarPermissionGranted' | 'needsMoreAccess'>): 'reauth' | 'permission' | 'upgrade' | undefined {
   if (account.syncState === 'reauth_required') return 'reauth';
   if (!account.calendarPermissionGranted) return 'permission';
+  if (account.needsMoreAccess) return 'upgrade';
   return undefined;
 }
+
+const ATTENTION_MESSAGE = { reauth: 'account.reauthRequired', permission: 'account.permissionMissing', upgrade: 'account.moreAccessNeeded' } as const;
 
 function accountItem(vm: HubViewModel, account: ConnectedAccountView, index: number): SafeHtml {
   const { locale } = vm;
@@ -46,7 +50,7 @@ function accountItem(vm: HubViewModel, account: ConnectedAccountView, index: num
   )}</span></p>
 </div>
 </div>
-${attention ? html`<p class="account-message">${t(locale, attention === 'reauth' ? 'account.reauthRequired' : 'account.permissionMissing')}</p>` : ''}
+${attention ? html`<p class="account-message">${t(locale, ATTENTION_MESSAGE[attention])}</p>` : ''}
 <div class="account-actions">${reconnect}${postButton({
     action: vm.actions.disconnect,
     csrfToken: vm.csrfToken,
@@ -61,6 +65,7 @@ ${attention ? html`<p class="account-message">${t(locale, attention === 'reauth'
 export function renderProviderSelection(vm: HubViewModel): string {
   const { locale } = vm;
   const hasAccounts = vm.accounts.length > 0;
+  const canFinish = hasAccounts || vm.otherAccountsHidden === true;
   const notice = vm.notice
     ? html`<div class="notice notice--success" role="status">${icons.check()}<p>${msg(
         locale,
@@ -75,6 +80,7 @@ export function renderProviderSelection(vm: HubViewModel): string {
 <ul class="accounts" role="list">${vm.accounts.map((a, i) => accountItem(vm, a, i))}</ul>
 </section>`
     : '';
+  const hiddenNote = vm.otherAccountsHidden ? html`<p class="notice notice--info hidden-accounts">${icons.info()}<span>${t(locale, 'hub.otherAccountsHidden')}</span></p>` : '';
 
   let providerBody: SafeHtml;
   if (vm.limitReached) providerBody = html`<p class="notice notice--info">${icons.info()}<span>${t(locale, 'hub.limitReached')}</span></p>`;
@@ -92,15 +98,16 @@ export function renderProviderSelection(vm: HubViewModel): string {
 <p class="lead">${t(locale, 'hub.intro')}</p>
 ${scopeChip(vm)}
 ${notice}
+${hiddenNote}
 ${accounts}
 <section class="section" aria-labelledby="providers-heading">
 <h2 class="section-title" id="providers-heading">${t(locale, hasAccounts ? 'hub.addAnotherHeading' : 'hub.providersHeading')}</h2>
 ${providerBody}
 </section>
 <div class="actions">
-${hasAccounts ? html`<p class="actions-hint">${t(locale, 'hub.finishHint')}</p>` : ''}
+${canFinish ? html`<p class="actions-hint">${t(locale, hasAccounts ? 'hub.finishHint' : 'hub.finishWithoutChanges')}</p>` : ''}
 ${
-  hasAccounts
+  canFinish
     ? postButton({
         action: vm.actions.finish,
         csrfToken: vm.csrfToken,

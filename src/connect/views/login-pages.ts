@@ -16,6 +16,7 @@ const CALDAV_ERRORS: Record<CaldavErrorCode, ResolvedError> = {
   server_unreachable: { target: 'server-url', inline: 'server-url', invalid: ['server-url'], key: 'form.error.serverUnreachable' },
   not_caldav: { target: 'server-url', inline: 'server-url', invalid: ['server-url'], key: 'form.error.notCaldav' },
   username_required: { target: 'username', inline: 'username', invalid: ['username'], key: 'form.error.usernameRequired' },
+  username_invalid: { target: 'username', inline: 'username', invalid: ['username'], key: 'form.error.usernameInvalid' },
   password_required: { target: 'password', inline: 'password', invalid: ['password'], key: 'form.error.passwordRequired' },
   invalid_credentials: { target: 'username', invalid: ['username', 'password'], key: 'form.error.invalidCredentials' },
   timeout: { target: 'server-url', invalid: [], key: 'form.error.timeout' },

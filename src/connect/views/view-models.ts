@@ -74,6 +74,8 @@ export interface ConnectedAccountView {
   /** `ok`, `reauth_required`, … (anything but `ok`-like states that need the user is shown as attention). */
   syncState: string;
   calendarPermissionGranted: boolean;
+  /** Calendar access was granted, but less than this session's scope needs (read where read-write is asked). */
+  needsMoreAccess?: boolean;
   /** Where "Reconnect" goes (same as the provider's ProviderOption href, maybe with a login hint). */
   reconnectHref?: string;
 }
@@ -85,10 +87,16 @@ export interface HubViewModel extends PageViewModel {
   accounts: ConnectedAccountView[];
   /** The user may connect no more accounts: the provider list is replaced by a message. */
   limitReached?: boolean;
+  /**
+   * The user may have accounts this page does not list (a plain authorize request cannot
+   * prove who the user is, so it shows only what it connected): say so without naming
+   * any, and offer Continue even with nothing listed.
+   */
+  otherAccountsHidden?: boolean;
   /** One-shot message after a redirect back to the hub. */
   notice?: { kind: 'connected' | 'disconnected'; account: string };
   actions: SessionActions & {
-    /** POST: finish, 302 to redirect_uri?code=… (shown only when an account is connected). */
+    /** POST: finish, 302 to redirect_uri?code=… (shown when an account is listed, or when others may be hidden). */
     finish: string;
     /** POST with `provider` and `account`. */
     disconnect: string;
@@ -102,6 +110,7 @@ export type CaldavErrorCode =
   | 'server_unreachable'
   | 'not_caldav'
   | 'username_required'
+  | 'username_invalid'
   | 'password_required'
   | 'invalid_credentials'
   | 'timeout'

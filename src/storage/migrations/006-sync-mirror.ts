@@ -3,10 +3,9 @@ import type { Kysely } from 'kysely';
 /**
  * The sync engine's tables: calendars per account, per-account sync jobs (schedule and
  * lease), per-calendar sync state, the encrypted event mirror, provider push channels,
- * and what cross-instance token refresh needs on accounts.
+ * and the lease that lets one instance at a time refresh an account's OAuth tokens.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema.alterTable('accounts').addColumn('credentials_version', 'integer', (c) => c.notNull().defaultTo(0)).execute();
   await db.schema.alterTable('accounts').addColumn('refresh_lease_owner', 'text').execute();
   await db.schema.alterTable('accounts').addColumn('refresh_lease_until', 'bigint').execute();
 
@@ -101,7 +100,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   for (const table of ['push_channels', 'mirror_events', 'mirror_units', 'calendar_sync', 'sync_jobs', 'calendars']) {
     await db.schema.dropTable(table).ifExists().execute();
   }
-  for (const column of ['refresh_lease_until', 'refresh_lease_owner', 'credentials_version']) {
+  for (const column of ['refresh_lease_until', 'refresh_lease_owner']) {
     await db.schema.alterTable('accounts').dropColumn(column).execute();
   }
 }

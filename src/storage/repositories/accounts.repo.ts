@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { SecretBox } from '../../crypto/secret-box.js';
 import type { ProviderId } from '../../domain/calendar.js';
+import { caldavIdentity, firstFreeId, publicIdCandidates } from '../../domain/account-identity.js';
 import type { Database } from '../schema.js';
 
 export type SyncState = 'ok' | 'reauth_required';
@@ -10,19 +11,33 @@ export interface AccountRecord {
   id: string;
   userId: string;
   provider: ProviderId;
+  /** The public id: connection-status `id`, disconnect `account=`. */
   accountId: string;
+  /** How the account is recognised (see domain/account-identity.ts). */
+  identity: string;
   display: string | null;
   grantedScopes: string[];
   calendarPermissionGranted: boolean;
   syncState: SyncState;
+  /** The connect session that added it while it waits for that session's code; null for the user's accounts. */
+  pendingSession: string | null;
   createdAt: number;
   updatedAt: number;
 }
 
-export interface AccountUpsert {
+/** What a connect session connected: it joins the user only when that session's code is exchanged. */
+export interface PendingConnection {
+  /** The connect session (`sid` of the oauth_req cookie). */
+  sessionId: string;
+  /** After this the session and its code are over: the row is deleted. */
+  expiresAt: number;
   userId: string;
   provider: ProviderId;
-  accountId: string;
+  identity: string;
+  /** The id to show, before any disambiguation (user name or email). */
+  plainId: string;
+  /** Public ids the new row must not take besides this session's own (a pushed session's view of the user's accounts). */
+  takenIds?: readonly string[];
   display: string | null;
   /** Plain provider credentials: sealed here, never stored as given. */
   credentials: unknown;
@@ -30,7 +45,19 @@ export interface AccountUpsert {
   calendarPermissionGranted: boolean;
 }
 
-type Row = Selectable<Database['accounts']>;
+/** An account written as the user's own at once (tests, tools); the connect flow stages pending ones instead. */
+export interface AccountUpsert {
+  userId: string;
+  provider: ProviderId;
+  accountId: string;
+  identity?: string;
+  display: string | null;
+  credentials: unknown;
+  grantedScopes: string[];
+  calendarPermissionGranted: boolean;
+}
+
+type Row = Database['accounts'];
 
 function toRecord(row: Row): AccountRecord {
   return {
@@ -38,18 +65,26 @@ function toRecord(row: Row): AccountRecord {
     userId: row.user_id,
     provider: row.provider as ProviderId,
     accountId: row.account_id,
+    identity: row.identity,
     display: row.display,
     grantedScopes: JSON.parse(row.granted_scopes) as string[],
     calendarPermissionGranted: row.calendar_permission === 1,
     syncState: row.sync_state as SyncState,
+    pendingSession: row.pending_session,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
 }
 
+const LEGACY = 'legacy:';
+
 /**
  * Connected provider accounts. Credentials are sealed with AES-256-GCM, the ciphertext
  * bound to the row's id so it cannot be replayed onto another account.
+ *
+ * A row is either one of the user's accounts (`pending_session` null: what tokens,
+ * connection-status and the calendar API see) or a pending connection of one connect
+ * session, which only `promote` (inside the code exchange) turns into the former.
  */
 export class AccountsRepository {
   constructor(
@@ -57,91 +92,303 @@ export class AccountsRepository {
     private readonly box: SecretBox,
   ) {}
 
+  /** The same repository over a transaction, so its writes commit or roll back with the caller's. */
+  inTransaction(trx: Kysely<Database>): AccountsRepository {
+    return new AccountsRepository(trx, this.box);
+  }
+
   private aad(id: string): string {
     return `account:${id}`;
   }
 
-  /** Connecting the same provider account again updates it instead of adding a twin. */
+  private seal(id: string, credentials: unknown): string {
+    return this.box.seal(JSON.stringify(credentials), this.aad(id));
+  }
+
+  /** The user's accounts (never pending ones), oldest first. */
+  async listForUser(userId: string): Promise<AccountRecord[]> {
+    const rows = await this.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('pending_session', 'is', null)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toRecord);
+  }
+
+  /** What one connect session has connected so far, oldest first. */
+  async listPending(userId: string, sessionId: string): Promise<AccountRecord[]> {
+    const rows = await this.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('pending_session', '=', sessionId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toRecord);
+  }
+
+  async find(userId: string, accountRowId: string): Promise<AccountRecord | undefined> {
+    const row = await this.db.selectFrom('accounts').selectAll().where('user_id', '=', userId).where('id', '=', accountRowId).where('pending_session', 'is', null).executeTakeFirst();
+    return row && toRecord(row);
+  }
+
+  /**
+   * Stages what a connect session connected. Connecting the same account again in the
+   * same session updates its pending row; the user's own accounts are not touched here.
+   * The id shown is chosen among this session's connections only, so a plain session
+   * learns nothing of the accounts the user already has.
+   */
+  async stagePending(input: PendingConnection, now = Date.now()): Promise<AccountRecord> {
+    const values = {
+      display: input.display,
+      granted_scopes: JSON.stringify(input.grantedScopes),
+      calendar_permission: input.calendarPermissionGranted ? 1 : 0,
+      sync_state: 'ok',
+      pending_expires_at: input.expiresAt,
+      updated_at: now,
+    };
+    const update = async (): Promise<AccountRecord | undefined> => {
+      const existing = await this.db
+        .selectFrom('accounts')
+        .select('id')
+        .where('pending_session', '=', input.sessionId)
+        .where('provider', '=', input.provider)
+        .where('identity', '=', input.identity)
+        .executeTakeFirst();
+      if (!existing) return undefined;
+      await this.db.updateTable('accounts').set({ ...values, credentials: this.seal(existing.id, input.credentials) }).where('id', '=', existing.id).execute();
+      return toRecord(await this.db.selectFrom('accounts').selectAll().where('id', '=', existing.id).executeTakeFirstOrThrow());
+    };
+    const updated = await update();
+    if (updated) return updated;
+    const siblings = await this.db.selectFrom('accounts').select('account_id').where('pending_session', '=', input.sessionId).where('provider', '=', input.provider).execute();
+    const id = randomUUID();
+    const accountId = firstFreeId(publicIdCandidates(input.provider, input.identity, input.plainId), new Set([...siblings.map((s) => s.account_id), ...(input.takenIds ?? [])]));
+    try {
+      await this.db
+        .insertInto('accounts')
+        .values({
+          id,
+          user_id: input.userId,
+          provider: input.provider,
+          account_id: accountId,
+          identity: input.identity,
+          credentials: this.seal(id, input.credentials),
+          pending_session: input.sessionId,
+          created_at: now,
+          ...values,
+        })
+        .execute();
+    } catch (err) {
+      // The same form posted twice at once: the other request inserted the row; update it instead.
+      const raced = await update();
+      if (raced) return raced;
+      throw err;
+    }
+    return toRecord(await this.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
+  }
+
+  /**
+   * Joins a connect session's pending accounts to the user. An account the user already
+   * has (same identity) takes the new credentials in place — same row, same public id —
+   * which is how an account is repaired; a new one gets the first public id no other
+   * account of the user holds. Run it inside the code exchange's transaction.
+   */
+  async promote(userId: string, sessionId: string, now = Date.now()): Promise<{ added: number; replaced: number }> {
+    // Serialise joins for one user (PostgreSQL row lock; SQLite transactions are serial anyway), so two
+    // exchanges cannot both pick the same free public id.
+    await this.db.updateTable('end_users').set({ created_at: sql`created_at` }).where('id', '=', userId).execute();
+    const pending = await this.listPending(userId, sessionId);
+    let added = 0;
+    let replaced = 0;
+    for (const p of pending) {
+      const credentials = JSON.parse(this.box.open((await this.rowCredentials(p.id)), this.aad(p.id))) as unknown;
+      const active = await this.db
+        .selectFrom('accounts')
+        .select('id')
+        .where('user_id', '=', userId)
+        .where('provider', '=', p.provider)
+        .where('identity', '=', p.identity)
+        .where('pending_session', 'is', null)
+        .executeTakeFirst();
+      if (active) {
+        await this.db
+          .updateTable('accounts')
+          .set({
+            credentials: this.seal(active.id, credentials),
+            display: p.display,
+            granted_scopes: JSON.stringify(p.grantedScopes),
+            calendar_permission: p.calendarPermissionGranted ? 1 : 0,
+            sync_state: 'ok',
+            updated_at: now,
+          })
+          .where('id', '=', active.id)
+          .execute();
+        await this.db.deleteFrom('accounts').where('id', '=', p.id).execute();
+        await this.scheduleSync(active.id, now);
+        replaced++;
+        continue;
+      }
+      const taken = await this.db.selectFrom('accounts').select('account_id').where('user_id', '=', userId).where('provider', '=', p.provider).where('pending_session', 'is', null).execute();
+      const accountId = firstFreeId(publicIdCandidates(p.provider, p.identity, p.accountId), new Set(taken.map((t) => t.account_id)));
+      await this.db
+        .updateTable('accounts')
+        .set({ account_id: accountId, pending_session: null, pending_expires_at: null, updated_at: now })
+        .where('id', '=', p.id)
+        .execute();
+      await this.scheduleSync(p.id, now);
+      added++;
+    }
+    return { added, replaced };
+  }
+
+  /** A joined or repaired account is synced at once (new credentials may heal a failing one). */
+  private async scheduleSync(accountRowId: string, now: number): Promise<void> {
+    await this.db
+      .insertInto('sync_jobs')
+      .values({ account_id: accountRowId, next_run_at: now })
+      .onConflict((oc) => oc.column('account_id').doUpdateSet({ next_run_at: now, failures: 0 }))
+      .execute();
+  }
+
+  private async rowCredentials(id: string): Promise<string> {
+    return (await this.db.selectFrom('accounts').select('credentials').where('id', '=', id).executeTakeFirstOrThrow()).credentials;
+  }
+
+  /** Forgets a session's pending connections: one (by public id), one provider's, or all of them. */
+  async deletePending(userId: string, sessionId: string, provider?: ProviderId, accountId?: string): Promise<number> {
+    let query = this.db.deleteFrom('accounts').where('user_id', '=', userId).where('pending_session', '=', sessionId);
+    if (provider !== undefined) query = query.where('provider', '=', provider);
+    if (accountId !== undefined) query = query.where('account_id', '=', accountId);
+    const result = await query.executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** Housekeeping: pending connections whose session and code are over can never join; their credentials go. */
+  async pruneExpiredPending(now = Date.now()): Promise<number> {
+    const result = await this.db.deleteFrom('accounts').where('pending_session', 'is not', null).where('pending_expires_at', '<', now).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /**
+   * Writes one of the user's accounts directly, updating the one with the same identity.
+   * The connect flow never does this (it stages, and the code exchange promotes); tests
+   * and tools that need an account in place do.
+   */
   async upsert(input: AccountUpsert, now = Date.now()): Promise<AccountRecord> {
+    const identity = input.identity ?? input.accountId;
     const existing = await this.db
       .selectFrom('accounts')
       .select('id')
       .where('user_id', '=', input.userId)
       .where('provider', '=', input.provider)
-      .where('account_id', '=', input.accountId)
+      .where('identity', '=', identity)
+      .where('pending_session', 'is', null)
       .executeTakeFirst();
     const id = existing?.id ?? randomUUID();
-    const sealed = this.box.seal(JSON.stringify(input.credentials), this.aad(id));
     const values = {
       display: input.display,
-      credentials: sealed,
+      credentials: this.seal(id, input.credentials),
       granted_scopes: JSON.stringify(input.grantedScopes),
       calendar_permission: input.calendarPermissionGranted ? 1 : 0,
       sync_state: 'ok',
       updated_at: now,
     };
-    if (existing) {
-      await this.db.updateTable('accounts').set(values).where('id', '=', id).execute();
-    } else {
+    if (existing) await this.db.updateTable('accounts').set(values).where('id', '=', id).execute();
+    else {
       await this.db
         .insertInto('accounts')
-        .values({ id, user_id: input.userId, provider: input.provider, account_id: input.accountId, created_at: now, ...values })
-        .onConflict((oc) => oc.columns(['user_id', 'provider', 'account_id']).doUpdateSet(values))
+        .values({ id, user_id: input.userId, provider: input.provider, account_id: input.accountId, identity, pending_session: null, pending_expires_at: null, created_at: now, ...values })
         .execute();
     }
-    const row = await this.db
-      .selectFrom('accounts')
-      .selectAll()
-      .where('user_id', '=', input.userId)
-      .where('provider', '=', input.provider)
-      .where('account_id', '=', input.accountId)
-      .executeTakeFirstOrThrow();
-    // New or reconnected: its sync is due now (new credentials may have healed a failing account).
-    await this.db
-      .insertInto('sync_jobs')
-      .values({ account_id: row.id, next_run_at: now })
-      .onConflict((oc) => oc.column('account_id').doUpdateSet({ next_run_at: now, failures: 0 }))
-      .execute();
-    return toRecord(row);
+    await this.scheduleSync(id, now);
+    return toRecord(await this.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
   }
 
-  async listForUser(userId: string): Promise<AccountRecord[]> {
-    const rows = await this.db.selectFrom('accounts').selectAll().where('user_id', '=', userId).orderBy('created_at').orderBy('id').execute();
-    return rows.map(toRecord);
-  }
-
-  async find(userId: string, accountRowId: string): Promise<AccountRecord | undefined> {
-    const row = await this.db.selectFrom('accounts').selectAll().where('user_id', '=', userId).where('id', '=', accountRowId).executeTakeFirst();
-    return row && toRecord(row);
-  }
-
+  /** One of the users' accounts by row id (never a pending one). */
   async get(accountRowId: string): Promise<AccountRecord | undefined> {
-    const row = await this.db.selectFrom('accounts').selectAll().where('id', '=', accountRowId).executeTakeFirst();
+    const row = await this.db.selectFrom('accounts').selectAll().where('id', '=', accountRowId).where('pending_session', 'is', null).executeTakeFirst();
     return row && toRecord(row);
   }
 
   async readCredentials<T>(accountRowId: string): Promise<T> {
-    const row = await this.db.selectFrom('accounts').select(['credentials']).where('id', '=', accountRowId).executeTakeFirstOrThrow();
-    return JSON.parse(this.box.open(row.credentials, this.aad(accountRowId))) as T;
+    return JSON.parse(this.box.open(await this.rowCredentials(accountRowId), this.aad(accountRowId))) as T;
+  }
+
+  /** The credentials and the sealed value they came from, for a later `replaceCredentials`. */
+  async readCredentialsForUpdate<T>(accountRowId: string): Promise<{ credentials: T; sealed: string }> {
+    const sealed = await this.rowCredentials(accountRowId);
+    return { credentials: JSON.parse(this.box.open(sealed, this.aad(accountRowId))) as T, sealed };
+  }
+
+  /**
+   * Writes credentials only if the row still holds `expectedSealed`: a token refresh that
+   * started before the account was reconnected must not put the old grant's tokens back
+   * over the new ones. Returns the new sealed value, or undefined when nothing was written.
+   */
+  async replaceCredentials(accountRowId: string, credentials: unknown, expectedSealed: string, now = Date.now()): Promise<string | undefined> {
+    const sealed = this.seal(accountRowId, credentials);
+    const result = await this.db
+      .updateTable('accounts')
+      .set({ credentials: sealed, updated_at: now })
+      .where('id', '=', accountRowId)
+      .where('credentials', '=', expectedSealed)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1 ? sealed : undefined;
   }
 
   async writeCredentials(accountRowId: string, credentials: unknown, now = Date.now()): Promise<void> {
-    const sealed = this.box.seal(JSON.stringify(credentials), this.aad(accountRowId));
-    await this.db.updateTable('accounts').set({ credentials: sealed, updated_at: now }).where('id', '=', accountRowId).execute();
+    await this.db.updateTable('accounts').set({ credentials: this.seal(accountRowId, credentials), updated_at: now }).where('id', '=', accountRowId).execute();
   }
 
   async setSyncState(accountRowId: string, state: SyncState, now = Date.now()): Promise<void> {
     await this.db.updateTable('accounts').set({ sync_state: state, updated_at: now }).where('id', '=', accountRowId).execute();
   }
 
-  /** Removes one account (by provider account id) or, without one, every account of the provider. */
+  /** Removes one of the user's accounts (by public id) or, without one, every account of the provider. */
   async remove(userId: string, provider: ProviderId, accountId?: string): Promise<AccountRecord[]> {
-    let query = this.db.selectFrom('accounts').selectAll().where('user_id', '=', userId).where('provider', '=', provider);
+    let query = this.db.selectFrom('accounts').selectAll().where('user_id', '=', userId).where('provider', '=', provider).where('pending_session', 'is', null);
     if (accountId !== undefined) query = query.where('account_id', '=', accountId);
     const rows = await query.execute();
     if (rows.length > 0) {
       await this.db.deleteFrom('accounts').where('id', 'in', rows.map((r) => r.id)).execute();
     }
     return rows.map(toRecord);
+  }
+
+  /**
+   * CalDAV accounts stored before accounts had an identity carry a `legacy:` marker: the
+   * server is inside their sealed credentials, which a migration cannot open. Run at
+   * start; idempotent, so several instances may race through it. Returns how many rows
+   * were upgraded and how many were left (unreadable, or their identity already taken).
+   */
+  async upgradeLegacyIdentities(): Promise<{ upgraded: number; skipped: number }> {
+    const rows = await this.db.selectFrom('accounts').select(['id', 'credentials']).where('identity', 'like', `${LEGACY}%`).execute();
+    let upgraded = 0;
+    let skipped = 0;
+    for (const row of rows) {
+      let identity: string;
+      try {
+        const c = JSON.parse(this.box.open(row.credentials, this.aad(row.id))) as { serverUrl?: string; principalUrl?: string; username?: string };
+        const where = c.principalUrl ?? c.serverUrl;
+        if (!where || !c.username) throw new Error('no server or user name');
+        identity = caldavIdentity(where, c.username);
+      } catch {
+        skipped++;
+        continue;
+      }
+      try {
+        const result = await this.db.updateTable('accounts').set({ identity }).where('id', '=', row.id).where('identity', 'like', `${LEGACY}%`).executeTakeFirst();
+        upgraded += Number(result.numUpdatedRows);
+      } catch {
+        // Another row of the user already has this identity (connected since): leave this one as it is.
+        skipped++;
+      }
+    }
+    return { upgraded, skipped };
   }
 }

@@ -13,6 +13,8 @@ export interface AuthCodeRecord {
   usedAt: number | null;
   familyId: string | null;
   replayedAt: number | null;
+  /** The connect session whose pending accounts join the user when this code is exchanged. */
+  sessionId: string | null;
 }
 
 export type ClaimOutcome = { kind: 'claimed'; code: AuthCodeRecord } | { kind: 'replayed'; code: AuthCodeRecord } | { kind: 'unknown' };
@@ -32,6 +34,7 @@ function toRecord(row: Row): AuthCodeRecord {
     usedAt: row.used_at,
     familyId: row.family_id,
     replayedAt: row.replayed_at,
+    sessionId: row.session_id,
   };
 }
 
@@ -41,6 +44,11 @@ function toRecord(row: Row): AuthCodeRecord {
  */
 export class AuthCodesRepository {
   constructor(private readonly db: Kysely<Database>) {}
+
+  /** The same repository over a transaction, so its writes commit or roll back with the caller's. */
+  inTransaction(trx: Kysely<Database>): AuthCodesRepository {
+    return new AuthCodesRepository(trx);
+  }
 
   async insert(code: Omit<AuthCodeRecord, 'usedAt' | 'familyId' | 'replayedAt'>): Promise<void> {
     await this.db
@@ -57,6 +65,7 @@ export class AuthCodesRepository {
         used_at: null,
         family_id: null,
         replayed_at: null,
+        session_id: code.sessionId,
       })
       .execute();
   }
@@ -77,13 +86,9 @@ export class AuthCodesRepository {
     return Number(result.numUpdatedRows) === 1 ? { kind: 'claimed', code: toRecord(row) } : { kind: 'replayed', code: toRecord(row) };
   }
 
-  async wasReplayed(codeHash: string): Promise<boolean> {
-    const row = await this.db.selectFrom('auth_codes').select('replayed_at').where('code_hash', '=', codeHash).executeTakeFirst();
-    return row?.replayed_at != null;
-  }
-
   /** Housekeeping: keep expired codes a day so late replays are still recognised. */
-  async deleteExpired(before: number): Promise<void> {
-    await this.db.deleteFrom('auth_codes').where('expires_at', '<', before).execute();
+  async deleteExpired(before: number): Promise<number> {
+    const result = await this.db.deleteFrom('auth_codes').where('expires_at', '<', before).executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 }

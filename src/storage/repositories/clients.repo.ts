@@ -9,6 +9,8 @@ export interface ClientRecord {
   redirectUris: string[];
   webhookUrl: string | null;
   branding: Record<string, unknown>;
+  /** Plain authorize requests are refused: only pushed ones (RFC 9126) start a connect session. */
+  requirePar: boolean;
   createdAt: number;
   updatedAt: number;
 }
@@ -20,6 +22,7 @@ export interface ClientChanges {
   redirectUris?: string[];
   webhookUrl?: string | null;
   branding?: Record<string, unknown>;
+  requirePar?: boolean;
 }
 
 type Row = Database['clients'];
@@ -33,6 +36,7 @@ function toRecord(row: Row): ClientRecord {
     redirectUris: JSON.parse(row.redirect_uris) as string[],
     webhookUrl: row.webhook_url,
     branding: JSON.parse(row.branding) as Record<string, unknown>,
+    requirePar: row.require_par === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -51,6 +55,7 @@ export class ClientsRepository {
       redirect_uris: JSON.stringify(record.redirectUris),
       webhook_url: record.webhookUrl,
       branding: JSON.stringify(record.branding),
+      require_par: record.requirePar ? 1 : 0,
       created_at: now,
       updated_at: now,
     };
@@ -81,6 +86,7 @@ export class ClientsRepository {
     if (changes.redirectUris !== undefined) set.redirect_uris = JSON.stringify(changes.redirectUris);
     if (changes.webhookUrl !== undefined) set.webhook_url = changes.webhookUrl;
     if (changes.branding !== undefined) set.branding = JSON.stringify(changes.branding);
+    if (changes.requirePar !== undefined) set.require_par = changes.requirePar ? 1 : 0;
     const result = await this.db.updateTable('clients').set(set).where('client_id', '=', clientId).executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) return undefined;
     return this.find(clientId);

@@ -66,6 +66,7 @@ export class SyncJobsRepository {
       .leftJoin('sync_jobs', 'sync_jobs.account_id', 'accounts.id')
       .select('accounts.id')
       .where('sync_jobs.account_id', 'is', null)
+      .where('accounts.pending_session', 'is', null)
       .execute();
     for (const { id } of missing) {
       await this.db.insertInto('sync_jobs').values({ account_id: id, next_run_at: now }).onConflict((oc) => oc.column('account_id').doNothing()).execute();

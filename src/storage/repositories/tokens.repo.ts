@@ -24,14 +24,22 @@ export type RotateOutcome =
 export class TokensRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
+  /** The same repository over a transaction, so its writes commit or roll back with the caller's. */
+  inTransaction(trx: Kysely<Database>): TokensRepository {
+    return new TokensRepository(trx);
+  }
+
   async createFamily(f: Omit<FamilyRecord, 'revokedAt'>, firstRefreshHash: string, now = Date.now()): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      await trx
+    const insert = async (db: Kysely<Database>) => {
+      await db
         .insertInto('token_families')
         .values({ id: f.id, client_id: f.clientId, user_id: f.userId, scope: f.scope, created_at: now, revoked_at: null, revoke_reason: null })
         .execute();
-      await trx.insertInto('refresh_tokens').values({ jti_hash: firstRefreshHash, family_id: f.id, created_at: now, rotated_at: null }).execute();
-    });
+      await db.insertInto('refresh_tokens').values({ jti_hash: firstRefreshHash, family_id: f.id, created_at: now, rotated_at: null }).execute();
+    };
+    // Inside a caller's transaction already (the code exchange), or a transaction of its own.
+    if (this.db.isTransaction) await insert(this.db);
+    else await this.db.transaction().execute(insert);
   }
 
   async findFamily(id: string): Promise<FamilyRecord | undefined> {

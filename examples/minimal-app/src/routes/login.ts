@@ -9,6 +9,9 @@ export async function login(ctx: Context): Promise<void> {
   const { codeVerifier, codeChallenge } = await createPkcePair();
   const state = await generateState();
   ctx.session.pending = { state, codeVerifier, createdAt: Date.now() };
-  const url = ctx.almanac().auth.generateAuthUrl({ userId: ctx.session.userId, scope: 'read-write', state, codeChallenge });
+  // A pushed request (made with the client secret, from this server) tells Almanac that this
+  // app vouches for the user, so its pages may also show and manage the calendars connected
+  // before. The plain `generateAuthUrl` works too, but its pages can only add calendars.
+  const url = await ctx.almanac().auth.generatePushedAuthUrl({ userId: ctx.session.userId, scope: 'read-write', state, codeChallenge });
   ctx.redirect(url, 302);
 }
