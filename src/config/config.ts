@@ -65,6 +65,8 @@ export interface Config {
   /** `api` serves requests only, `worker` runs the sync schedule only, `all` both. */
   role: Role;
   sync: SyncConfig;
+  /** Largest provider answer accepted, in bytes; a larger one is a provider error. */
+  providerMaxResponseBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -189,5 +191,6 @@ export function loadConfig(env: Env = process.env): Config {
     providerTimeoutMs: int(env, 'ALMANAC_PROVIDER_TIMEOUT_MS', 30_000, 1000, 300_000),
     role: oneOf(env, 'ALMANAC_ROLE', 'all', ['all', 'api', 'worker'] as const),
     sync: syncConfig(env),
+    providerMaxResponseBytes: int(env, 'ALMANAC_PROVIDER_MAX_RESPONSE_BYTES', 10 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
   };
 }

@@ -28,12 +28,14 @@ const REASON_TO_CALDAV: Record<CaldavConnectError['reason'], CaldavErrorCode> = 
   unreachable: 'server_unreachable',
   not_caldav: 'not_caldav',
   blocked: 'server_url_blocked',
+  too_large: 'server_answer_too_large',
 };
 const REASON_TO_ICLOUD: Record<CaldavConnectError['reason'], IcloudErrorCode> = {
   auth: 'invalid_credentials',
   unreachable: 'unknown',
   not_caldav: 'unknown',
   blocked: 'unknown',
+  too_large: 'server_answer_too_large',
 };
 
 const MAX_FIELD = 2048;

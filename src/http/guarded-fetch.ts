@@ -4,11 +4,15 @@
  * 169.254.169.254, databases on 10/8. The address is checked where the socket is
  * opened (undici's `connect.lookup`), so the checked address is the connected one
  * and a DNS answer that changes between check and connect (rebinding) cannot slip
- * through. Redirects are followed here, one hop at a time, so every hop is checked.
+ * through. Redirects are followed one hop at a time (provider-fetch.ts), so every hop
+ * is checked; answers are capped and buffered there too.
  */
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
-import { Agent, fetch as undiciFetch } from 'undici';
+import { Agent } from 'undici';
+import { createProviderFetch, RefusedUrlError } from './provider-fetch.js';
+
+export { RefusedUrlError, TooManyRedirectsError } from './provider-fetch.js';
 
 export type BlockReason =
   | 'unspecified'
@@ -45,21 +49,6 @@ export class BlockedAddressError extends Error {
         'Set ALMANAC_ALLOW_PRIVATE_NETWORKS=true to allow servers on private networks.',
     );
     this.name = 'BlockedAddressError';
-  }
-}
-
-/** A URL the guard will not fetch at all (scheme, credentials in the URL, malformed). */
-export class RefusedUrlError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RefusedUrlError';
-  }
-}
-
-export class TooManyRedirectsError extends Error {
-  constructor(readonly limit: number) {
-    super(`Stopped after ${limit} redirects`);
-    this.name = 'TooManyRedirectsError';
   }
 }
 
@@ -188,6 +177,8 @@ function guardedLookup(allowed: ReadonlySet<string>) {
 export interface GuardedFetchOptions {
   /** Lets user-supplied URLs reach loopback and private networks (self-hosted servers, tests). */
   allowPrivateNetworks: boolean;
+  /** Largest answer accepted, in bytes. Default 10 MB. */
+  maxResponseBytes?: number;
   /** Whole-exchange limit including the body, across redirects. Default 30 s. */
   timeoutMs?: number;
   /** Default 5. */
@@ -196,12 +187,7 @@ export interface GuardedFetchOptions {
   allowAddresses?: readonly string[];
 }
 
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-
 function checkUrl(url: URL, allowPrivateNetworks: boolean, allowed: ReadonlySet<string>): void {
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new RefusedUrlError(`Only http and https URLs can be fetched, not ${url.protocol.replace(/:$/, '')}`);
-  }
   if (url.username || url.password) {
     throw new RefusedUrlError('URLs must not carry credentials');
   }
@@ -213,24 +199,7 @@ function checkUrl(url: URL, allowPrivateNetworks: boolean, allowed: ReadonlySet<
   }
 }
 
-function isReplayable(body: unknown): boolean {
-  return (
-    body === undefined ||
-    body === null ||
-    typeof body === 'string' ||
-    body instanceof ArrayBuffer ||
-    ArrayBuffer.isView(body) ||
-    body instanceof URLSearchParams
-  );
-}
-
-function headerPairs(headers: Headers): Array<[string, string]> {
-  const pairs: Array<[string, string]> = [];
-  headers.forEach((value, name) => pairs.push([name, value]));
-  return pairs;
-}
-
-/** undici wraps connect failures in `TypeError('fetch failed')`; the policy error is what callers need. */
+/** Connect failures arrive wrapped (`TypeError('fetch failed')`); the policy error is what callers need. */
 function unwrapBlocked(err: unknown): unknown {
   let current: unknown = err;
   for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
@@ -242,79 +211,13 @@ function unwrapBlocked(err: unknown): unknown {
 
 export function createGuardedFetch(options: GuardedFetchOptions): typeof fetch {
   const { allowPrivateNetworks } = options;
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  const maxRedirects = options.maxRedirects ?? 5;
   const allowed = new Set(options.allowAddresses ?? []);
-  const dispatcher = new Agent(allowPrivateNetworks ? {} : { connect: { lookup: guardedLookup(allowed) } });
-
-  const guardedFetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
-    let request: RequestInit = init;
-    let target: string;
-    if (input instanceof Request) {
-      target = input.url;
-      const body = input.body ? await input.arrayBuffer() : undefined;
-      request = { method: input.method, headers: input.headers, body, redirect: input.redirect, signal: input.signal, ...init };
-    } else {
-      target = input.toString();
-    }
-    let url: URL;
-    try {
-      url = new URL(target);
-    } catch {
-      throw new RefusedUrlError('Not a valid absolute URL');
-    }
-
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
-    let method = (request.method ?? 'GET').toUpperCase();
-    let body = request.body ?? undefined;
-    const headers = new Headers(request.headers);
-    const mode = request.redirect ?? 'follow';
-
-    for (let hop = 0; ; hop++) {
-      checkUrl(url, allowPrivateNetworks, allowed);
-      let response: Response;
-      try {
-        response = (await undiciFetch(url, {
-          method,
-          headers: headerPairs(headers),
-          body: body as never,
-          redirect: 'manual',
-          signal,
-          dispatcher,
-        })) as unknown as Response;
-      } catch (err) {
-        throw unwrapBlocked(err);
-      }
-      if (!REDIRECT_STATUSES.has(response.status) || mode === 'manual') return response;
-      const location = response.headers.get('location');
-      if (!location) return response;
-      if (mode === 'error') {
-        await response.body?.cancel();
-        throw new TypeError(`Unexpected redirect to ${location}`);
-      }
-      if (hop >= maxRedirects) {
-        await response.body?.cancel();
-        throw new TooManyRedirectsError(maxRedirects);
-      }
-      const next = new URL(location, url);
-      await response.body?.cancel();
-      if (next.origin !== url.origin) {
-        // As browsers do: credentials meant for one origin are not handed to another.
-        headers.delete('authorization');
-        headers.delete('cookie');
-      }
-      const toGet = (response.status === 303 && method !== 'HEAD') || ((response.status === 301 || response.status === 302) && method === 'POST');
-      if (toGet) {
-        method = 'GET';
-        body = undefined;
-        headers.delete('content-type');
-        headers.delete('content-length');
-      } else if (!isReplayable(body)) {
-        throw new TypeError('Cannot replay a streamed request body across a redirect');
-      }
-      url = next;
-    }
-  };
-  return guardedFetch as typeof fetch;
+  return createProviderFetch({
+    ...(options.maxResponseBytes === undefined ? {} : { maxResponseBytes: options.maxResponseBytes }),
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.maxRedirects === undefined ? {} : { maxRedirects: options.maxRedirects }),
+    dispatcher: new Agent(allowPrivateNetworks ? {} : { connect: { lookup: guardedLookup(allowed) } }),
+    checkUrl: (url) => checkUrl(url, allowPrivateNetworks, allowed),
+    mapError: unwrapBlocked,
+  });
 }

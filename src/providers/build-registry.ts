@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/config.js';
 import { createGuardedFetch } from '../http/guarded-fetch.js';
+import { createProviderFetch } from '../http/provider-fetch.js';
 import { createAppleProvider } from './apple/index.js';
 import { createCaldavProvider } from './caldav/index.js';
 import { createGoogleProvider, GoogleOAuthClient, type GoogleSettings } from './google/index.js';
@@ -42,15 +43,18 @@ export function googleSettings(config: Config): GoogleSettings | undefined {
 
 export function buildProviderRegistry(config: Config): BuiltRegistry {
   const registry = new ProviderRegistry();
-  const userServerFetch = createGuardedFetch({ allowPrivateNetworks: config.allowPrivateNetworks, timeoutMs: config.providerTimeoutMs });
+  const limits = { timeoutMs: config.providerTimeoutMs, maxResponseBytes: config.providerMaxResponseBytes };
+  const userServerFetch = createGuardedFetch({ allowPrivateNetworks: config.allowPrivateNetworks, ...limits });
+  // Configured endpoints need no SSRF policy, but their answers are capped and buffered like any other.
+  const configuredFetch = createProviderFetch(limits);
   let google: GoogleOAuthClient | undefined;
   const settings = googleSettings(config);
   if (settings) {
-    const oauth = new GoogleOAuthClient(settings, { timeoutMs: config.providerTimeoutMs });
+    const oauth = new GoogleOAuthClient(settings, { timeoutMs: config.providerTimeoutMs, fetch: configuredFetch });
     google = oauth;
     registry.register('google', {
       adapter: createGoogleProvider(settings),
-      fetch: globalThis.fetch,
+      fetch: configuredFetch,
       revoke: (stored) => oauth.revoke((stored as StoredOAuthCredentials).refreshToken),
       grantCovers: (grantedScopes, scope) => oauth.calendarPermissionGranted(grantedScopes, scope),
       credentials: (stored, persist, accountKey) => {

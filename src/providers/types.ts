@@ -53,6 +53,26 @@ export class ProviderError extends Error {
   }
 }
 
+/**
+ * The provider's answer was larger than the configured cap
+ * (ALMANAC_PROVIDER_MAX_RESPONSE_BYTES). The fetch in a ProviderContext rejects with it
+ * instead of reading on; adapters turn it into a ProviderError.
+ */
+export class ResponseTooLargeError extends Error {
+  readonly code = 'response_too_large';
+  constructor(readonly limitBytes: number) {
+    super(`The answer was larger than the ${formatBytes(limitBytes)} limit`);
+    this.name = 'ResponseTooLargeError';
+  }
+}
+
+/** `10485760` → `10 MB`, for messages people read. */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${+(bytes / (1024 * 1024)).toFixed(1)} MB`;
+  if (bytes >= 1024) return `${+(bytes / 1024).toFixed(1)} KB`;
+  return `${bytes} bytes`;
+}
+
 /** Minimal structured logger (pino-compatible subset). Never pass secrets or event contents. */
 export interface Logger {
   debug(obj: object, msg?: string): void;
@@ -87,7 +107,10 @@ export type ProviderCredentials = BasicCredentials | OAuthCredentials;
 
 export interface ProviderContext<C extends ProviderCredentials = ProviderCredentials> {
   credentials: C;
-  /** The fetch to use for every request (SSRF-guarded where the URL is user supplied). */
+  /**
+   * The fetch to use for every request (SSRF-guarded where the URL is user supplied).
+   * Answers arrive complete; one over the size cap rejects with ResponseTooLargeError.
+   */
   fetch: typeof fetch;
   signal?: AbortSignal;
   log: Logger;

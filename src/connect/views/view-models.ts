@@ -109,6 +109,7 @@ export type CaldavErrorCode =
   | 'server_url_blocked'
   | 'server_unreachable'
   | 'not_caldav'
+  | 'server_answer_too_large'
   | 'username_required'
   | 'username_invalid'
   | 'password_required'
@@ -134,6 +135,7 @@ export type IcloudErrorCode =
   | 'apple_id_invalid'
   | 'app_password_required'
   | 'invalid_credentials'
+  | 'server_answer_too_large'
   | 'timeout'
   | 'rate_limited'
   | 'unknown';

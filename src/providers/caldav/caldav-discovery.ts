@@ -4,10 +4,11 @@
  * stored before this succeeds, and every failure says which of four things went wrong.
  */
 import { BlockedAddressError, RefusedUrlError, TooManyRedirectsError } from '../../http/guarded-fetch.js';
+import { formatBytes, ResponseTooLargeError } from '../types.js';
 import { basicAuthorization, type DavCredentials } from './dav-client.js';
 import { canonicalUrl, DavXmlError, hrefsIn, parseMultistatus, prop, propfindBody, propKey, type DavResponse } from './dav-xml.js';
 
-export type CaldavConnectReason = 'auth' | 'unreachable' | 'not_caldav' | 'blocked';
+export type CaldavConnectReason = 'auth' | 'unreachable' | 'not_caldav' | 'blocked' | 'too_large';
 
 /** A connect failure whose message can be shown to the person connecting. */
 export class CaldavConnectError extends Error {
@@ -85,6 +86,9 @@ class Discovery {
   private networkFailure(err: unknown): CaldavConnectError {
     if (err instanceof BlockedAddressError) return new CaldavConnectError('blocked', err.message, { cause: err });
     if (err instanceof RefusedUrlError) return new CaldavConnectError('blocked', err.message, { cause: err });
+    if (err instanceof ResponseTooLargeError) {
+      return new CaldavConnectError('too_large', `${this.host} sent an answer larger than the ${formatBytes(err.limitBytes)} limit.`, { cause: err });
+    }
     if (err instanceof TooManyRedirectsError) {
       return new CaldavConnectError('not_caldav', this.plan.messages.notCaldav(this.host), { cause: err });
     }

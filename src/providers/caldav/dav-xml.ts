@@ -207,7 +207,75 @@ function parseStatusLine(text: string | undefined): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
+/** DAV answers nest a handful of levels; nothing legitimate comes near this. */
+export const MAX_XML_DEPTH = 64;
+/**
+ * Elements plus attributes in one answer. xmldom spends tens of microseconds per end
+ * tag (it builds a RegExp for each), so this bounds the CPU one answer can take
+ * (a month of 20,000 events is about 150,000).
+ */
+export const MAX_XML_NODES = 250_000;
+
+/**
+ * One linear pass over the text before xmldom sees it: refuses DTDs (xmldom expands
+ * no declared entities, but a DAV answer never needs a DOCTYPE, so none is accepted),
+ * nesting deeper than MAX_XML_DEPTH and more than MAX_XML_NODES elements and
+ * attributes. Malformed markup is left for the parser to report.
+ */
+export function checkXmlBounds(xml: string): void {
+  let depth = 0;
+  let nodes = 0;
+  let at = 0;
+  for (;;) {
+    const lt = xml.indexOf('<', at);
+    if (lt < 0) return;
+    const next = xml.charCodeAt(lt + 1);
+    if (next === 0x21 /* ! */) {
+      const closer = xml.startsWith('<!--', lt) ? '-->' : xml.startsWith('<![CDATA[', lt) ? ']]>' : undefined;
+      if (!closer) throw new DavXmlError('The server answered with a document type declaration, which DAV answers never contain');
+      const end = xml.indexOf(closer, lt + 4);
+      if (end < 0) return;
+      at = end + closer.length;
+      continue;
+    }
+    if (next === 0x3f /* ? */) {
+      const end = xml.indexOf('?>', lt + 2);
+      if (end < 0) return;
+      at = end + 2;
+      continue;
+    }
+    if (next === 0x2f /* / */) {
+      depth -= 1;
+      at = lt + 2;
+      continue;
+    }
+    // A start tag: find its `>` outside quoted attribute values, counting the values.
+    let quote = 0;
+    let i = lt + 1;
+    for (; i < xml.length; i++) {
+      const c = xml.charCodeAt(i);
+      if (quote !== 0) {
+        if (c === quote) quote = 0;
+      } else if (c === 0x22 || c === 0x27) {
+        quote = c;
+        nodes += 1;
+      } else if (c === 0x3e /* > */) {
+        break;
+      }
+    }
+    if (i >= xml.length) return;
+    nodes += 1;
+    if (nodes > MAX_XML_NODES) throw new DavXmlError(`The server's answer has more than ${MAX_XML_NODES} XML elements and attributes`);
+    if (xml.charCodeAt(i - 1) !== 0x2f /* / */) {
+      depth += 1;
+      if (depth > MAX_XML_DEPTH) throw new DavXmlError(`The server's answer nests XML deeper than ${MAX_XML_DEPTH} levels`);
+    }
+    at = i + 1;
+  }
+}
+
 function parseXml(xml: string): Element {
+  checkXmlBounds(xml);
   let root: Element | null;
   try {
     root = new DOMParser({ onError: onErrorStopParsing }).parseFromString(xml, 'text/xml').documentElement;

@@ -3,7 +3,7 @@
  * generic: they may reach the application, so they never echo server bodies.
  */
 import { BlockedAddressError, RefusedUrlError, TooManyRedirectsError } from '../../http/guarded-fetch.js';
-import { ProviderError } from '../types.js';
+import { formatBytes, ProviderError, ResponseTooLargeError } from '../types.js';
 import { DavHttpError } from './dav-client.js';
 import { DavXmlError } from './dav-xml.js';
 import { IcsError } from './calendar-object.js';
@@ -57,6 +57,9 @@ export function mapCaldavError(err: unknown, signal?: AbortSignal): unknown {
   if (err instanceof IcsError) return new ProviderError('UNKNOWN', `Unusable calendar data: ${err.message}`, { cause: err });
   if (err instanceof BlockedAddressError || err instanceof RefusedUrlError) {
     return new ProviderError('UNKNOWN', err.message, { cause: err });
+  }
+  if (err instanceof ResponseTooLargeError) {
+    return new ProviderError('UNKNOWN', `The CalDAV server's answer was larger than the ${formatBytes(err.limitBytes)} limit`, { cause: err });
   }
   if (err instanceof TooManyRedirectsError) return new ProviderError('UNKNOWN', 'The CalDAV server redirects in a loop', { cause: err });
   if (isAbort(err)) return new ProviderError('TEMPORARY', 'The CalDAV server did not answer in time', { cause: err });

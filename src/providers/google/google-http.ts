@@ -3,7 +3,7 @@
  * after a 401, backoff on rate limits (and on server errors when repeating is safe)
  * within a bounded time, and every remaining failure mapped by map-google-error.
  */
-import { ProviderError } from '../types.js';
+import { formatBytes, ProviderError, ResponseTooLargeError } from '../types.js';
 import type { OAuthCredentials, ProviderContext } from '../types.js';
 import { fullJitterDelayMs, parseRetryAfterMs, sleep } from './google-backoff.js';
 import { calendarApiBase, resolveRetry } from './google-settings.js';
@@ -67,6 +67,10 @@ export class GoogleHttp {
         });
       } catch (error) {
         if (ctx.signal?.aborted) throw error;
+        // Asking again would only fetch the same oversized answer.
+        if (error instanceof ResponseTooLargeError) {
+          throw new ProviderError('UNKNOWN', `Google's answer was larger than the ${formatBytes(error.limitBytes)} limit`, { cause: error });
+        }
         const delay = fullJitterDelayMs(attempt, this.retry.baseDelayMs, this.deps.random);
         if (request.idempotent && this.withinBudget(started, delay)) {
           ctx.log.debug({ method: request.method, attempt, delayMs: delay }, 'google: network error, retrying');

@@ -9,6 +9,7 @@ import type { RefreshedTokens } from '../oauth-token-manager.js';
 import { calendarPermissionGranted, googleScopesFor } from './google-scopes.js';
 import type { AlmanacScope } from './google-scopes.js';
 import type { GoogleSettings } from './google-settings.js';
+import { formatBytes, ResponseTooLargeError } from '../types.js';
 
 export interface AuthorizeUrlParams {
   redirectUri: string;
@@ -178,6 +179,9 @@ export class GoogleOAuthClient {
     try {
       return await this.fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (error) {
+      if (error instanceof ResponseTooLargeError) {
+        throw new OAuthTokenEndpointError('response_too_large', `Google’s OAuth endpoint answered with more than ${formatBytes(error.limitBytes)}`, 0, { cause: error });
+      }
       throw new OAuthTokenEndpointError('network_error', 'Google’s OAuth endpoint could not be reached', 0, { cause: error });
     }
   }
