@@ -7,14 +7,23 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Agent } from 'undici';
 import { createGuardedFetch } from '../../src/http/guarded-fetch.js';
+import { createProviderFetch } from '../../src/http/provider-fetch.js';
 import { CaldavConnectError, createAppleProvider, discoverAppleAccount, ICLOUD_CALDAV_URL } from '../../src/providers/apple/index.js';
 import type { BasicCredentials, ProviderContext } from '../../src/providers/types.js';
 import { RADICALE_SKIP, startRadicale, type RadicaleServer } from '../support/radicale.js';
 
 const APPLE_ID = 'Alice@iCloud.com';
 const APP_PASSWORD = 'abcd-efgh-ijkl-mnop';
-const open = createGuardedFetch({ allowPrivateNetworks: true });
+/** `*.test` names resolve to loopback here, so partition-style hosts can be served locally. */
+const testNames = new Agent({
+  connect: {
+    lookup: (_host: string, options: { all?: boolean }, callback: (err: Error | null, address: string | Array<{ address: string; family: number }>, family?: number) => void) =>
+      options.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4),
+  },
+});
+const open = createProviderFetch({ dispatcher: testNames });
 const log = { debug() {}, info() {}, warn() {}, error() {} };
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -34,7 +43,8 @@ describe('discoverAppleAccount', { skip: RADICALE_SKIP }, () => {
     radicale = await startRadicale({ users: { [APPLE_ID]: APP_PASSWORD } });
     await radicale.mkcalendar(APPLE_ID, 'home', { displayName: 'Home', color: '#1BADF8FF' });
     await radicale.mkcalendar(APPLE_ID, 'reminders', { displayName: 'Reminders ⚠️', components: ['VTODO'] });
-    homeUrl = new URL(`/${encodeURIComponent(APPLE_ID)}/`, radicale.url).toString();
+    // iCloud puts the home on a partition host beside the entry point.
+    homeUrl = `http://p07-caldav.test:${radicale.port}/${encodeURIComponent(APPLE_ID)}/`;
     const expected = `Basic ${Buffer.from(`${APPLE_ID}:${APP_PASSWORD}`).toString('base64')}`;
     icloud = createServer(async (req, res) => {
       requests.push(`${req.method} ${req.url}`);
@@ -67,7 +77,7 @@ describe('discoverAppleAccount', { skip: RADICALE_SKIP }, () => {
       res.writeHead(404).end();
     });
     await new Promise<void>((resolve) => icloud.listen(0, '127.0.0.1', resolve));
-    icloudUrl = `http://127.0.0.1:${(icloud.address() as AddressInfo).port}/`;
+    icloudUrl = `http://caldav.test:${(icloud.address() as AddressInfo).port}/`;
   });
 
   after(async () => {
@@ -149,7 +159,7 @@ describe('discoverAppleAccount', { skip: RADICALE_SKIP }, () => {
       (err: unknown) => err instanceof CaldavConnectError && err.reason === 'unreachable',
     );
     await assert.rejects(
-      discoverAppleAccount(createGuardedFetch({ allowPrivateNetworks: false }), { appleId: APPLE_ID, appPassword: APP_PASSWORD, serverUrl: icloudUrl }),
+      discoverAppleAccount(createGuardedFetch({ allowPrivateNetworks: false }), { appleId: APPLE_ID, appPassword: APP_PASSWORD, serverUrl: icloudUrl.replace('caldav.test', '127.0.0.1') }),
       (err: unknown) => err instanceof CaldavConnectError && err.reason === 'blocked',
     );
   });

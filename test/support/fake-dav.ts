@@ -11,6 +11,8 @@ export interface SeenRequest {
   method: string;
   path: string;
   authorization: string | undefined;
+  /** The Host header: which name the client used. */
+  host: string | undefined;
   body: string;
 }
 
@@ -32,7 +34,7 @@ export async function startFakeDav(handler: DavHandler): Promise<FakeDav> {
     const chunks: Buffer[] = [];
     raw.on('data', (c: Buffer) => chunks.push(c));
     raw.on('end', () => {
-      const req: SeenRequest = { method: raw.method ?? 'GET', path: raw.url ?? '/', authorization: raw.headers.authorization, body: Buffer.concat(chunks).toString('utf8') };
+      const req: SeenRequest = { method: raw.method ?? 'GET', path: raw.url ?? '/', authorization: raw.headers.authorization, host: raw.headers.host, body: Buffer.concat(chunks).toString('utf8') };
       seen.push(req);
       fake.handler(req, res, raw);
     });

@@ -16,6 +16,18 @@ const APPLE_MESSAGES: DiscoveryMessages = {
   notCaldav: (host) => `${host} did not answer like iCloud Calendar: no calendar account was found.`,
 };
 
+/**
+ * iCloud's documented partition hosts for the configured entry point: `pNN-caldav.icloud.com`
+ * beside `caldav.icloud.com` (same scheme; any NN). The only other hosts an Apple ID's
+ * password is sent to.
+ */
+export function isPartitionHost(url: URL, entry: URL): boolean {
+  const [first, ...rest] = entry.hostname.split('.');
+  if (!first || rest.length === 0 || url.protocol !== entry.protocol) return false;
+  const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^p\\d{1,3}-${escape(first)}\\.${escape(rest.join('.'))}$`, 'i').test(url.hostname);
+}
+
 export interface AppleAccountInput {
   appleId: string;
   appPassword: string;
@@ -36,6 +48,7 @@ export async function discoverAppleAccount(fetch: typeof globalThis.fetch, input
     password: input.appPassword,
     useWellKnown: false,
     messages: APPLE_MESSAGES,
+    alsoTrusted: isPartitionHost,
     ...(input.signal ? { signal: input.signal } : {}),
   });
   return { ...account, accountId: account.accountId.toLowerCase() };

@@ -49,6 +49,11 @@ export interface DiscoveryPlan extends DavCredentials {
   useWellKnown: boolean;
   messages: DiscoveryMessages;
   signal?: AbortSignal;
+  /**
+   * Where else besides the origin the user typed the credentials may go (iCloud's
+   * partition hosts). Discovery never sends them anywhere this does not allow.
+   */
+  alsoTrusted?(url: URL, typed: URL): boolean;
 }
 
 const MAX_REDIRECTS = 5;
@@ -72,14 +77,24 @@ export function normalizeServerUrl(input: string, messages: DiscoveryMessages): 
 
 class Discovery {
   private readonly authorization: string;
+  private readonly host: string;
   sawForbidden = false;
 
   constructor(
     private readonly fetch: typeof globalThis.fetch,
     private readonly plan: DiscoveryPlan,
-    private readonly host: string,
+    private readonly typed: URL,
   ) {
     this.authorization = basicAuthorization(plan);
+    this.host = typed.host;
+  }
+
+  /**
+   * The user's password goes to the server they named and nowhere else: not to where a
+   * redirect points, not to a principal or home another server's answer names.
+   */
+  mayReceiveCredentials(url: URL): boolean {
+    return url.origin === this.typed.origin || this.plan.alsoTrusted?.(url, this.typed) === true;
   }
 
   /** A network-level failure as a connect error. */
@@ -106,6 +121,7 @@ class Discovery {
   } | null> {
     let url = new URL(start);
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+      if (!this.mayReceiveCredentials(url)) return null;
       let response: Response;
       try {
         response = await this.fetch(url, {
@@ -160,7 +176,7 @@ export async function discoverDavAccount(fetch: typeof globalThis.fetch, plan: D
   const accountId = plan.username.trim();
   if (!accountId || !plan.password) throw new CaldavConnectError('auth', plan.messages.auth);
   const base = normalizeServerUrl(plan.serverUrl, plan.messages);
-  const discovery = new Discovery(fetch, { ...plan, username: accountId }, base.host);
+  const discovery = new Discovery(fetch, { ...plan, username: accountId }, base);
   const wellKnown = new URL('/.well-known/caldav', base).toString();
   const candidates = !plan.useWellKnown ? [base.toString()] : base.pathname === '/' ? [wellKnown, base.toString()] : [base.toString(), wellKnown];
 
