@@ -83,7 +83,8 @@ export class EventReader {
     if (dir.listed.length === 0 && dir.failures[0]) throw dir.failures[0].error;
 
     const selected: Selected[] = dir.listed.flatMap((listing) =>
-      selectCalendarIds(q.calendarIds, listing.account.provider, listing.calendars.map((c) => c.id)).map((calendarId) => ({
+      // A provider that names one calendar twice must not make the merge see two sources with one key.
+      [...new Set(selectCalendarIds(q.calendarIds, listing.account.provider, listing.calendars.map((c) => c.id)))].map((calendarId) => ({
         provider: listing.account.provider,
         accountLabel: listing.account.accountId,
         calendarId,

@@ -5,6 +5,7 @@ import { defaultCalendarColor } from '../../domain/calendar-color.js';
 import type { DavClient } from './dav-client.js';
 import { componentNames, davPrivileges, hasChild, isWithin, NS, prop, propKey, textOf, type DavResponse } from './dav-xml.js';
 import { normalizeColor } from './normalize-color.js';
+import { withTrailingSlash } from './caldav-discovery.js';
 import { resolveIanaZone } from '../../domain/zone-clock.js';
 
 export const CALENDAR_PROPS = [
@@ -124,15 +125,27 @@ export function accountZoneOf(home: DavResponse | undefined, calendars: DavRespo
   return best ?? 'UTC';
 }
 
+/**
+ * Each collection once. hrefs arrive in canonical form (RFC 3986 §6.2.2: `%63%31` is
+ * `c1`, hex case, host case, default port), and a collection is named with its
+ * trailing slash, so `/c1`, `/c1/` and `/%63%31/` are one calendar; a server that
+ * lists it twice gets it listed once.
+ */
 export async function listCalendarsInHome(client: DavClient, homeUrl: string, provider: ProviderId): Promise<Calendar[]> {
   const responses = await client.propfind(homeUrl, CALENDAR_PROPS, 1);
   const homePath = new URL(homeUrl).pathname.replace(/\/+$/, '');
   const isHome = (r: DavResponse): boolean => new URL(r.href).pathname.replace(/\/+$/, '') === homePath;
   const home = responses.find((r) => isHome(r) && isWithin(homeUrl, r.href));
   // Only collections below the home: the adapter refuses calendar ids anywhere else.
-  const below = responses.filter((r) => isWithin(homeUrl, r.href) && !isHome(r));
-  const zone = accountZoneOf(home, below.filter((r) => hasChild(r.props.get(propKey(prop.resourcetype)), NS.CALDAV, 'calendar')));
-  return below.map((r) => toCalendar(r, provider, zone)).filter((c): c is Calendar => c !== null);
+  const below = new Map<string, DavResponse>();
+  for (const r of responses) {
+    if (!isWithin(homeUrl, r.href) || isHome(r)) continue;
+    const href = withTrailingSlash(r.href);
+    if (!below.has(href)) below.set(href, { ...r, href });
+  }
+  const collections = [...below.values()];
+  const zone = accountZoneOf(home, collections.filter((r) => hasChild(r.props.get(propKey(prop.resourcetype)), NS.CALDAV, 'calendar')));
+  return collections.map((r) => toCalendar(r, provider, zone)).filter((c): c is Calendar => c !== null);
 }
 
 /** The calendar's own zone, used to read floating times; null when it has none. */
