@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { GOOGLE_DEFAULT_URLS, type GoogleSettings } from '../providers/google/google-settings.js';
 
 export interface RateLimitSettings {
-  /** Requests per window for one access token. */
+  /** Requests per window for one user of one client, all their tokens together (refreshing does not reset it). */
   perToken: number;
   /** Requests per window for all tokens of one client together. */
   perClient: number;

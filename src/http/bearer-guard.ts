@@ -1,7 +1,7 @@
 /**
  * The API guard, declared per route: a valid bearer token (signature, expiry and the
  * token family's live state in the database), the route's scope rule, then the rate
- * limits per token and per client.
+ * limits per user of the client (every token of theirs together) and per client.
  */
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { ForbiddenError, RateLimitedError, UnauthorizedError, WriteForbiddenError } from '../domain/errors.js';
@@ -56,7 +56,8 @@ export function createBearerGuard(deps: { tokens: TokenService; limiter: RateLim
       }
       applyScopeRule(access, request.auth.scope);
       const result = await deps.limiter.check([
-        { key: `token:${request.auth.tokenId}`, limit: deps.limits.perToken },
+        // Per user of the client, not per access token: a refresh must not reset the count.
+        { key: `user:${request.auth.clientId}:${request.auth.userId}`, limit: deps.limits.perToken },
         { key: `client:${request.auth.clientId}`, limit: deps.limits.perClient },
       ]);
       setRateLimitHeaders(reply, result);
