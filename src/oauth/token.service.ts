@@ -64,13 +64,28 @@ export class TokenService {
     return code;
   }
 
-  /** Why `client` may not redeem `code` with these parameters, in RFC 6749 §4.1.3 order; undefined when it may. */
-  private refusal(client: ClientRecord, code: AuthCodeRecord, p: { redirect_uri?: string; code_verifier?: string }): OAuthError | undefined {
+  /**
+   * Whether this is the party the code was issued to: its client, at its redirect_uri.
+   * Anyone else is refused without touching the code, so a stranger can neither use up
+   * the code of the legitimate client nor, by replaying a used one, revoke what it issued.
+   */
+  private foreignParty(client: ClientRecord, code: AuthCodeRecord, p: { redirect_uri?: string }): OAuthError | undefined {
     if (code.clientId !== client.clientId) return new OAuthError('invalid_grant', 'Authorization code was issued to another client');
-    if (code.expiresAt <= Date.now()) return new OAuthError('invalid_grant', 'Authorization code has expired');
     if (p.redirect_uri !== undefined ? p.redirect_uri !== code.redirectUri : code.redirectUriExplicit) {
       return new OAuthError('invalid_grant', 'redirect_uri does not match the one used in the authorization request');
     }
+    return undefined;
+  }
+
+  /**
+   * Why `client` may not redeem `code` with these parameters; undefined when it may. A
+   * code already used is only checked for the party: the right client's replay must
+   * reach replay detection whatever else it sends.
+   */
+  private refusal(client: ClientRecord, code: AuthCodeRecord, p: { redirect_uri?: string; code_verifier?: string }): OAuthError | undefined {
+    const foreign = this.foreignParty(client, code, p);
+    if (foreign || code.usedAt !== null) return foreign;
+    if (code.expiresAt <= Date.now()) return new OAuthError('invalid_grant', 'Authorization code has expired');
     if (code.codeChallenge) {
       if (!p.code_verifier) return new OAuthError('invalid_grant', 'Missing code_verifier for a PKCE authorization');
       if (!isValidCodeVerifier(p.code_verifier) || !verifyS256(p.code_verifier, code.codeChallenge)) {

@@ -70,6 +70,11 @@ export class AuthCodesRepository {
       .execute();
   }
 
+  async find(codeHash: string): Promise<AuthCodeRecord | undefined> {
+    const row = await this.db.selectFrom('auth_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
+    return row && toRecord(row);
+  }
+
   /** Exactly one concurrent caller gets 'claimed'; later ones get 'replayed' and the replay is recorded. */
   async claim(codeHash: string, familyId: string, now = Date.now()): Promise<ClaimOutcome> {
     const result = await this.db

@@ -28,7 +28,8 @@ export class GrantsRepository {
 
   /**
    * `check` returns a refusal (client, expiry, redirect URI, PKCE…) or undefined; it
-   * must not do I/O. Nothing but database work happens inside the transaction.
+   * must not do I/O. Nothing but database work happens inside the transaction. A code
+   * that `check` refuses is neither claimed nor marked replayed.
    */
   async redeem<E>(
     codeHash: string,
@@ -37,6 +38,12 @@ export class GrantsRepository {
     now = Date.now(),
   ): Promise<RedeemOutcome<E>> {
     return this.db.transaction().execute(async (trx): Promise<RedeemOutcome<E>> => {
+      // Refusals are decided before the claim, so a refused attempt leaves the code as it
+      // was: unused for its rightful client, and without a replay mark.
+      const current = await this.codes.inTransaction(trx).find(codeHash);
+      if (!current) return { kind: 'unknown' };
+      const early = check(current);
+      if (early !== undefined) return { kind: 'refused', code: current, refusal: early };
       const claim = await this.codes.inTransaction(trx).claim(codeHash, family.id, now);
       if (claim.kind !== 'claimed') return claim;
       const code = claim.code;
