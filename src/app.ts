@@ -77,11 +77,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
+    // RFC 6797 §7.2: HSTS only on answers that travelled over TLS (behind a proxy: ALMANAC_TRUST_PROXY).
+    if (request.protocol === 'https') reply.header('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
   });
 
   installErrorHandler(app, (request, reply, e) => pages.error(request, reply, e));
   installJsonBodyParser(app, { bodyLimit: BODY_LIMIT });
-  await app.register(helmet, { contentSecurityPolicy: false, global: true });
+  await app.register(helmet, { contentSecurityPolicy: false, strictTransportSecurity: false, global: true });
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 64 * 1024 });
   await registerOpenApi(app, config.publicUrl);

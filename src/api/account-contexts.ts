@@ -46,11 +46,17 @@ export class AccountContexts {
   /**
    * Runs one provider call; AUTH_REVOKED marks the account reauth_required so
    * connection-status tells the application, and the error still propagates, saying
-   * which provider failed.
+   * which provider failed. A call that succeeds proves the credentials work again and
+   * clears that mark.
    */
   async run<T>(handle: AccountHandle, call: (ctx: ProviderContext) => Promise<T>): Promise<T> {
     try {
-      return await call(handle.context);
+      const result = await call(handle.context);
+      if (handle.account.syncState === 'reauth_required') {
+        await this.accounts.setSyncState(handle.account.id, 'ok');
+        handle.account = { ...handle.account, syncState: 'ok' };
+      }
+      return result;
     } catch (err) {
       if (err instanceof ProviderError) {
         err.provider ??= handle.account.provider;

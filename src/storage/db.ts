@@ -2,7 +2,7 @@
  * The storage seam: one Kysely instance over SQLite (embedded default) or PostgreSQL
  * (DATABASE_URL). Repositories are written once against Kysely and run on both.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
@@ -45,9 +45,15 @@ export function openStorage(options: { databaseUrl?: string; dataDir: string }):
     return withTransactions(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
   }
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const sqlite = new SQLite(join(options.dataDir, 'almanac.sqlite'));
+  const file = join(options.dataDir, 'almanac.sqlite');
+  // Owner-only like the key beside it: SQLite gives the -wal and -shm files the mode of
+  // the database file, so creating that one 0600 covers all three.
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  const sqlite = new SQLite(file);
   // WAL lets the CLI read while the server writes; busy_timeout waits instead of failing on a lock.
   sqlite.pragma('journal_mode = WAL');
+  // Files made by an earlier version (0644) are tightened too.
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(path)) chmodSync(path, 0o600);
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   return withTransactions(new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), 'sqlite');
