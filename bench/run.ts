@@ -8,10 +8,16 @@
  * 2. Bearer check: the full per-request authentication (HS256 verify + the token
  *    family's live state in SQLite) against the bare JWT verification, i.e. the price
  *    of "revocation takes effect on the next request on every instance".
+ * 3. Token refresh over HTTP: POST /api/oauth/token (client authentication, rotation in
+ *    SQLite, two JWTs) at concurrency 8 against a bare Fastify route taking the same
+ *    form body, both driven by the same client in this process: the price of the whole
+ *    token endpoint per request (the target is within 3×).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Fastify from 'fastify';
+import formbody from '@fastify/formbody';
 import { jwtVerify } from 'jose';
 import { mergeEventPages, type EventSource } from '../src/api/events/merge-event-pages.js';
 import { loadConfig } from '../src/config/config.js';
@@ -82,5 +88,59 @@ async function benchBearer(): Promise<void> {
   }
 }
 
+/** Mean wall time per request with `workers` requests in flight, each worker running `next` in a loop. */
+async function throughput(workers: number, perWorker: number, next: (worker: number) => Promise<void>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: workers }, async (_, w) => {
+    for (let i = 0; i < perWorker; i++) await next(w);
+  }));
+  return Number(process.hrtime.bigint() - start) / 1e6 / (workers * perWorker);
+}
+
+async function benchTokenRefresh(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'almanac-bench-'));
+  const secret = 'bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
+  const workers = 8;
+  try {
+    const runtime = await createRuntime(
+      loadConfig({ ALMANAC_DATA_DIR: dir, ALMANAC_SECRET_KEY: secret, LOG_LEVEL: 'silent', ALMANAC_DEMO_CLIENT: 'false', ALMANAC_RATE_LIMIT_PER_IP: '1000000' }),
+    );
+    const almanac = await runtime.app.listen({ port: 0, host: '127.0.0.1' });
+    const bare = Fastify();
+    await bare.register(formbody);
+    bare.post('/bare', async (request) => ({ ok: typeof (request.body as Record<string, unknown>).grant_type === 'string' }));
+    const bareUrl = `${await bare.listen({ port: 0, host: '127.0.0.1' })}/bare`;
+
+    const { client, clientSecret } = await runtime.services.clients.create({ name: 'bench', redirectUris: ['https://b.example/cb'] });
+    const user = await runtime.services.users.findOrCreate(client.clientId, 'u');
+    const refreshTokens: string[] = [];
+    for (let w = 0; w < workers; w++) {
+      const code = await runtime.services.tokens.issueCode({ clientId: client.clientId, userId: user.id, scope: 'read', redirectUri: 'https://b.example/cb', redirectUriExplicit: false, codeChallenge: null });
+      refreshTokens.push((await runtime.services.tokens.exchangeCode(client, { code })).refresh_token);
+    }
+    const post = (url: string, form: Record<string, string>) =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+    const refresh = async (w: number) => {
+      const res = await post(`${almanac}/api/oauth/token`, { grant_type: 'refresh_token', refresh_token: refreshTokens[w]!, client_id: client.clientId, client_secret: clientSecret });
+      if (res.status !== 200) throw new Error(`refresh answered ${res.status}: ${await res.text()}`);
+      refreshTokens[w] = ((await res.json()) as { refresh_token: string }).refresh_token;
+    };
+    const baseline = async () => {
+      const res = await post(bareUrl, { grant_type: 'refresh_token', refresh_token: refreshTokens[0]!, client_id: client.clientId, client_secret: clientSecret });
+      await res.json();
+    };
+    await throughput(workers, 25, refresh); // warm-up
+    await throughput(workers, 25, baseline);
+    const subject = await throughput(workers, 250, refresh);
+    const base = await throughput(workers, 250, baseline);
+    report('token refresh (HTTP, SQLite)', subject, base, `concurrency ${workers}: ${Math.round(1000 / subject)} vs ${Math.round(1000 / base)} requests/s`);
+    await bare.close();
+    await runtime.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 await benchMerge();
 await benchBearer();
+await benchTokenRefresh();

@@ -107,8 +107,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     showError: (request, reply, e) =>
       wantsJson(request) ? reply.code(e.status).send({ error: e.error, message: e.message }) : pages.error(request, reply, e),
   });
-  registerParRoute(app, { clients: services.clientsRepo, pushed: services.pushed, ipLimit });
-  registerTokenRoute(app, { tokens: services.tokens, clients: services.clientsRepo, ipLimit });
+  registerParRoute(app, { clients: services.clientsRepo, pushed: services.pushed, ipLimit, clientSecretKey: keys.clientSecrets });
+  registerTokenRoute(app, { tokens: services.tokens, clients: services.clientsRepo, ipLimit, clientSecretKey: keys.clientSecrets });
   registerRevokeRoute(app, { tokens: services.tokens, ipLimit });
   registerConnectionRoutes(app, { guard, accounts: services.accounts, registry, disconnector, maxAccountsPerUser: config.maxAccountsPerUser });
   const connectBase: ConnectBaseDeps = {

@@ -51,7 +51,7 @@ export function createServices(config: Pick<Config, 'publicUrl'>, storage: Stora
   const mirrorBox = new SecretBox(keys.mirror);
   return {
     clientsRepo,
-    clients: new ClientRegistry(clientsRepo),
+    clients: new ClientRegistry(clientsRepo, keys.clientSecrets),
     users,
     accounts,
     signer,

@@ -8,7 +8,8 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import { AppError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { ClientRegistry, type ClientUpdate } from '../oauth/client-registry.js';
 import { ClientsRepository, type ClientRecord } from '../storage/repositories/clients.repo.js';
-import { openStorageMigrated } from '../runtime.js';
+import { deriveKeys } from '../crypto/keys.js';
+import { openStorageMigrated, resolveSecret } from '../runtime.js';
 import { brandingFromFlags, BRANDING_FLAGS } from './branding-flags.js';
 
 export class UsageError extends Error {}
@@ -98,9 +99,10 @@ async function clientsCommand(argv: string[], io: CliIo, env: Record<string, str
   };
   if (sub !== 'create' && sub !== 'list' && positionals.length === 0) needId();
 
-  const storage = await openStorageMigrated(loadConfig(env));
+  const config = loadConfig(env);
+  const storage = await openStorageMigrated(config);
   try {
-    const registry = new ClientRegistry(new ClientsRepository(storage.db));
+    const registry = new ClientRegistry(new ClientsRepository(storage.db), deriveKeys(resolveSecret(config)).clientSecrets);
     switch (sub) {
       case 'create': {
         if (positionals.length > 0) throw new UsageError(`Unexpected argument: ${positionals[0]}`);

@@ -17,6 +17,10 @@ export interface Keys {
   lookup: Buffer;
   /** AES-256-GCM key for mirrored calendars and events at rest. */
   mirror: Buffer;
+  /** HMAC key for stored client secrets. */
+  clientSecrets: Buffer;
+  /** HMAC key deriving a refresh token's successor id from its own (the reuse grace). */
+  refreshSuccessor: Buffer;
 }
 
 function derive(secret: string, label: string): Buffer {
@@ -31,5 +35,7 @@ export function deriveKeys(secret: string): Keys {
     cursors: derive(secret, 'cursor-hmac'),
     lookup: derive(secret, 'lookup-hmac'),
     mirror: derive(secret, 'mirror-aes-256-gcm'),
+    clientSecrets: derive(secret, 'client-secret-hmac'),
+    refreshSuccessor: derive(secret, 'refresh-successor-hmac'),
   };
 }

@@ -1,4 +1,9 @@
-/** scrypt hashes for client secrets: salted, compared in constant time. */
+/**
+ * Client secret hashes. Secrets are 256-bit random values, so a keyed fast hash
+ * (HMAC-SHA256 under a key derived from the root key) is the right tool: brute force is
+ * hopeless either way, and a slow KDF only let anyone who knows a client id burn CPU.
+ * scrypt hashes from earlier versions still verify, and are replaced on next use.
+ */
 import { randomBytes, scrypt, timingSafeEqual, createHmac } from 'node:crypto';
 
 const N = 16384;
@@ -33,4 +38,24 @@ export function lookupHash(key: Buffer, value: string): string {
 
 export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
+}
+
+const HMAC_PREFIX = 'hmac-sha256$';
+
+export function hashClientSecret(key: Buffer, secret: string): string {
+  return `${HMAC_PREFIX}${createHmac('sha256', key).update(secret, 'utf8').digest('base64url')}`;
+}
+
+/** `match-legacy`: right, but stored as scrypt; the caller should store hashClientSecret instead. */
+export type ClientSecretCheck = 'match' | 'match-legacy' | 'mismatch';
+
+export async function checkClientSecret(key: Buffer, secret: string, stored: string): Promise<ClientSecretCheck> {
+  if (secret.length > 512) return 'mismatch';
+  if (stored.startsWith(HMAC_PREFIX)) {
+    const expected = Buffer.from(stored.slice(HMAC_PREFIX.length), 'base64url');
+    const actual = createHmac('sha256', key).update(secret, 'utf8').digest();
+    return expected.length === actual.length && timingSafeEqual(expected, actual) ? 'match' : 'mismatch';
+  }
+  if (stored.startsWith('scrypt$')) return (await verifySecret(secret, stored)) ? 'match-legacy' : 'mismatch';
+  return 'mismatch';
 }

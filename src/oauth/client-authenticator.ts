@@ -3,7 +3,7 @@
  * client_secret in the body. Using both with different ids, or neither, is refused.
  */
 import { OAuthError } from '../domain/errors.js';
-import { verifySecret } from '../crypto/secret-hash.js';
+import { checkClientSecret, hashClientSecret } from '../crypto/secret-hash.js';
 import type { ClientRecord, ClientsRepository } from '../storage/repositories/clients.repo.js';
 
 export interface PresentedClient {
@@ -40,15 +40,25 @@ export function readClientCredentials(authorization: string | undefined, body: {
   return { clientId: body.client_id, clientSecret: body.client_secret, viaBasic: false };
 }
 
-export async function authenticateClient(clients: ClientsRepository, presented: PresentedClient): Promise<ClientRecord> {
+const UNKNOWN_CLIENT_HASH = `hmac-sha256$${'A'.repeat(43)}`;
+
+/** @param secretKey Keys.clientSecrets */
+export async function authenticateClient(clients: ClientsRepository, presented: PresentedClient, secretKey: Buffer): Promise<ClientRecord> {
   const fail = () => new OAuthError('invalid_client', 'Client authentication failed', presented.viaBasic ? 401 : 400);
   if (presented.clientId.length > 200) throw fail();
   const client = await clients.find(presented.clientId);
   if (!client) {
     // Spend the same time as a real check so response timing does not reveal which ids exist.
-    await verifySecret(presented.clientSecret, 'scrypt$16384$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+    await checkClientSecret(secretKey, presented.clientSecret, UNKNOWN_CLIENT_HASH);
     throw fail();
   }
-  if (!(await verifySecret(presented.clientSecret, client.secretHash))) throw fail();
+  const check = await checkClientSecret(secretKey, presented.clientSecret, client.secretHash);
+  if (check === 'mismatch') throw fail();
+  if (check === 'match-legacy') {
+    // The one scrypt verification this client will cost: from now on it is an HMAC.
+    const upgraded = hashClientSecret(secretKey, presented.clientSecret);
+    await clients.replaceSecretHash(client.clientId, client.secretHash, upgraded);
+    return { ...client, secretHash: upgraded };
+  }
   return client;
 }

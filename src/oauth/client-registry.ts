@@ -1,9 +1,9 @@
 /**
  * Registering client applications: ids and secrets are generated here, secrets leave
- * only once (at creation or rotation) and are stored as scrypt hashes.
+ * only once (at creation or rotation) and are stored as keyed hashes (crypto/secret-hash.ts).
  */
 import { ValidationError, NotFoundError } from '../domain/errors.js';
-import { hashSecret, randomToken } from '../crypto/secret-hash.js';
+import { hashClientSecret, randomToken } from '../crypto/secret-hash.js';
 import type { ClientChanges, ClientRecord, ClientsRepository } from '../storage/repositories/clients.repo.js';
 import { validateBranding } from '../connect/branding/branding.js';
 
@@ -83,7 +83,11 @@ export interface ClientUpdate {
 }
 
 export class ClientRegistry {
-  constructor(private readonly repo: ClientsRepository) {}
+  constructor(
+    private readonly repo: ClientsRepository,
+    /** Keys.clientSecrets */
+    private readonly secretKey: Buffer,
+  ) {}
 
   async create(input: NewClient): Promise<{ client: ClientRecord; clientSecret: string }> {
     if (input.redirectUris.length === 0) throw new ValidationError('At least one redirect URI is required');
@@ -93,7 +97,7 @@ export class ClientRegistry {
       clientId: `alm_${randomToken(12)}`,
       name: validateName(input.name, 'Name'),
       displayName: input.displayName !== undefined ? validateName(input.displayName, 'Display name') : null,
-      secretHash: await hashSecret(clientSecret),
+      secretHash: hashClientSecret(this.secretKey, clientSecret),
       redirectUris,
       webhookUrl: input.webhookUrl !== undefined ? validateWebhookUrl(input.webhookUrl) : null,
       branding: checkedBranding(input.branding ?? {}),
@@ -134,7 +138,7 @@ export class ClientRegistry {
 
   async rotateSecret(clientId: string): Promise<string> {
     const clientSecret = randomToken(32);
-    const updated = await this.repo.update(clientId, { secretHash: await hashSecret(clientSecret) });
+    const updated = await this.repo.update(clientId, { secretHash: hashClientSecret(this.secretKey, clientSecret) });
     if (!updated) throw new NotFoundError(`No client with id ${clientId}`);
     return clientSecret;
   }

@@ -17,7 +17,7 @@ import { ACCEPTED_SCOPE_VALUES } from './scopes.js';
 // `providers` is read on its own: as at authorize, it may be repeated.
 const PARAMS = [...AUTHORIZE_PARAMS, 'client_secret', 'request_uri'] as const;
 
-export function registerParRoute(app: FastifyInstance, deps: { clients: ClientsRepository; pushed: PushedRequests; ipLimit: IpLimit }): void {
+export function registerParRoute(app: FastifyInstance, deps: { clients: ClientsRepository; pushed: PushedRequests; ipLimit: IpLimit; clientSecretKey: Buffer }): void {
   app.post(
     '/api/oauth/par',
     {
@@ -71,7 +71,7 @@ export function registerParRoute(app: FastifyInstance, deps: { clients: ClientsR
         throw err;
       }
       const auth = request.headers.authorization;
-      const client = await authenticateClient(deps.clients, readClientCredentials(typeof auth === 'string' ? auth : undefined, p));
+      const client = await authenticateClient(deps.clients, readClientCredentials(typeof auth === 'string' ? auth : undefined, p), deps.clientSecretKey);
       // RFC 9126 §2.1: a pushed request cannot itself refer to a pushed request.
       if (p.request_uri !== undefined) throw new OAuthError('invalid_request', 'request_uri must not be sent to the pushed authorization request endpoint');
       let pushedRequest;

@@ -9,7 +9,7 @@ import type { IpLimit } from '../http/ip-limit.js';
 
 const PARAMS = ['grant_type', 'code', 'redirect_uri', 'code_verifier', 'refresh_token', 'client_id', 'client_secret'] as const;
 
-export function registerTokenRoute(app: FastifyInstance, deps: { tokens: TokenService; clients: ClientsRepository; ipLimit: IpLimit }): void {
+export function registerTokenRoute(app: FastifyInstance, deps: { tokens: TokenService; clients: ClientsRepository; ipLimit: IpLimit; clientSecretKey: Buffer }): void {
   app.post(
     '/api/oauth/token',
     {
@@ -63,7 +63,7 @@ export function registerTokenRoute(app: FastifyInstance, deps: { tokens: TokenSe
         throw new OAuthError('unsupported_grant_type', `Unsupported grant_type: use authorization_code or refresh_token`);
       }
       const auth = request.headers.authorization;
-      const client = await authenticateClient(deps.clients, readClientCredentials(typeof auth === 'string' ? auth : undefined, p));
+      const client = await authenticateClient(deps.clients, readClientCredentials(typeof auth === 'string' ? auth : undefined, p), deps.clientSecretKey);
       const result = p.grant_type === 'authorization_code' ? await deps.tokens.exchangeCode(client, p) : await deps.tokens.refresh(client, p);
       reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
       return result;

@@ -1,4 +1,5 @@
 /** The `almanac` CLI: in-process for every command and error path, and once through the real bin. */
+import { TEST_SECRET } from '../support/server.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -22,7 +23,8 @@ for (const { dialect, skip } of await dialects()) {
     let env: Record<string, string>;
     before(async () => {
       db = await createTestDatabase(dialect);
-      env = { ...db.env };
+      // The CLI hashes client secrets under a key derived from ALMANAC_SECRET_KEY, as the server does.
+      env = { ALMANAC_SECRET_KEY: TEST_SECRET, ...db.env };
     });
     after(async () => db?.drop());
 

@@ -92,6 +92,17 @@ export class ClientsRepository {
     return this.find(clientId);
   }
 
+  /** Swaps the stored secret hash only if it is still `expected` (a rotation in between wins). */
+  async replaceSecretHash(clientId: string, expected: string, next: string, now = Date.now()): Promise<boolean> {
+    const result = await this.db
+      .updateTable('clients')
+      .set({ secret_hash: next, updated_at: now })
+      .where('client_id', '=', clientId)
+      .where('secret_hash', '=', expected)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   async delete(clientId: string): Promise<boolean> {
     const result = await this.db.deleteFrom('clients').where('client_id', '=', clientId).executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
