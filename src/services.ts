@@ -38,7 +38,7 @@ export interface Services {
   housekeeping: Housekeeping;
 }
 
-export function createServices(config: Pick<Config, 'publicUrl'>, storage: Storage, keys: Keys): Services {
+export function createServices(config: Pick<Config, 'publicUrl' | 'refreshGraceSeconds'>, storage: Storage, keys: Keys): Services {
   const clientsRepo = new ClientsRepository(storage.db);
   const users = new EndUsersRepository(storage.db);
   const accounts = new AccountsRepository(storage.db, new SecretBox(keys.credentials));
@@ -47,7 +47,15 @@ export function createServices(config: Pick<Config, 'publicUrl'>, storage: Stora
   const grants = new GrantsRepository(storage.db, codes, tokensRepo, accounts);
   const pushedRepo = new PushedRequestsRepository(storage.db);
   const signer = new TokenSigner(keys.jwt, config.publicUrl);
-  const tokens = new TokenService({ signer, codes, tokens: tokensRepo, grants, lookupKey: keys.lookup });
+  const tokens = new TokenService({
+    signer,
+    codes,
+    tokens: tokensRepo,
+    grants,
+    lookupKey: keys.lookup,
+    successorKey: keys.refreshSuccessor,
+    refreshGraceMs: config.refreshGraceSeconds * 1000,
+  });
   const mirrorBox = new SecretBox(keys.mirror);
   return {
     clientsRepo,

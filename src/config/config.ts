@@ -67,6 +67,11 @@ export interface Config {
   sync: SyncConfig;
   /** Largest provider answer accepted, in bytes; a larger one is a provider error. */
   providerMaxResponseBytes: number;
+  /**
+   * How long a just-rotated refresh token may be presented again and get its successor
+   * again (a lost response must not log the user out); 0 = strict reuse detection.
+   */
+  refreshGraceSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -191,6 +196,7 @@ export function loadConfig(env: Env = process.env): Config {
     providerTimeoutMs: int(env, 'ALMANAC_PROVIDER_TIMEOUT_MS', 30_000, 1000, 300_000),
     role: oneOf(env, 'ALMANAC_ROLE', 'all', ['all', 'api', 'worker'] as const),
     sync: syncConfig(env),
+    refreshGraceSeconds: int(env, 'ALMANAC_REFRESH_GRACE_SECONDS', 30, 0, 3600),
     providerMaxResponseBytes: int(env, 'ALMANAC_PROVIDER_MAX_RESPONSE_BYTES', 10 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
   };
 }

@@ -3,7 +3,7 @@
  * RFC 7636 and RFC 9700 check them. Every state change is a conditional write in the
  * database, so any number of instances agree.
  */
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { OAuthError } from '../domain/errors.js';
 import { lookupHash, randomToken } from '../crypto/secret-hash.js';
 import type { ClientRecord } from '../storage/repositories/clients.repo.js';
@@ -43,6 +43,10 @@ export interface TokenServiceDeps {
   tokens: TokensRepository;
   grants: GrantsRepository;
   lookupKey: Buffer;
+  /** Keys.refreshSuccessor: derives a refresh token's successor id from its own. */
+  successorKey: Buffer;
+  /** ALMANAC_REFRESH_GRACE_SECONDS in ms; 0 = strict reuse detection. */
+  refreshGraceMs: number;
 }
 
 export class TokenService {
@@ -134,8 +138,11 @@ export class TokenService {
       throw err;
     }
     if (claims.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'Refresh token was issued to another client');
-    const nextJti = randomUUID();
-    const outcome = await this.deps.tokens.rotate(this.hash(claims.jti), claims.familyId, this.hash(nextJti));
+    // The successor's id is a keyed function of the presented one, so a repeat within the
+    // grace re-signs the very same refresh token (same jti, same iat) without storing it:
+    // the family never has more than one live refresh token.
+    const nextJti = createHmac('sha256', this.deps.successorKey).update(claims.jti).digest('base64url');
+    const outcome = await this.deps.tokens.rotate(this.hash(claims.jti), claims.familyId, this.hash(nextJti), this.deps.refreshGraceMs);
     switch (outcome.kind) {
       case 'unknown':
         throw new OAuthError('invalid_grant', 'Invalid refresh token');
@@ -146,7 +153,7 @@ export class TokenService {
       case 'rotated': {
         const scope = outcome.family.scope;
         if (!isScope(scope)) throw new OAuthError('invalid_grant', 'Refresh token has an unknown scope');
-        return this.respond(claims.sub, client.clientId, scope, claims.familyId, nextJti);
+        return this.respond(claims.sub, client.clientId, scope, claims.familyId, nextJti, outcome.issuedAt);
       }
     }
   }
@@ -169,10 +176,11 @@ export class TokenService {
     return { clientId: claims.clientId, userId: family.userId, externalUserId: claims.sub, scope: claims.scope, familyId: family.id, tokenId: claims.jti };
   }
 
-  private async respond(sub: string, clientId: string, scope: Scope, familyId: string, jti: string): Promise<TokenResponse> {
+  /** `refreshIssuedAt`: the refresh token's iat (HS256 is deterministic, so the same inputs give the same token). */
+  private async respond(sub: string, clientId: string, scope: Scope, familyId: string, jti: string, refreshIssuedAt = Date.now()): Promise<TokenResponse> {
     const [access, refresh] = await Promise.all([
       this.deps.signer.signAccess({ sub, clientId, scope, familyId }),
-      this.deps.signer.signRefresh({ sub, clientId, familyId, jti }),
+      this.deps.signer.signRefresh({ sub, clientId, familyId, jti }, refreshIssuedAt),
     ]);
     return { access_token: access, token_type: 'Bearer', expires_in: ACCESS_TOKEN_TTL_SECONDS, refresh_token: refresh, scope };
   }

@@ -48,12 +48,18 @@ describe('scale-out: two instances sharing PostgreSQL and Redis', { skip }, () =
     assert.equal((await fetch(`${b.url}/api/oauth/connection-status`, { headers: { authorization: `Bearer ${t.access_token}` } })).status, 401);
   });
 
-  test('a refresh token rotated on one instance is reuse on the other', async () => {
+  test('a refresh token rotated on one instance: repeated on the other within the grace it gets the same successor; rotated twice it is reuse', async () => {
     const client = await a.createClient();
     const t = await fullTokens(a.url, client, { user_id: 'multi-2' });
     const creds = { client_id: client.clientId, client_secret: client.clientSecret };
-    assert.equal((await tokenRequest(a.url, { grant_type: 'refresh_token', refresh_token: t.refresh_token, ...creds })).status, 200);
-    assert.equal((await tokenRequest(b.url, { grant_type: 'refresh_token', refresh_token: t.refresh_token, ...creds })).status, 400);
+    const first = await tokenRequest(a.url, { grant_type: 'refresh_token', refresh_token: t.refresh_token, ...creds });
+    assert.equal(first.status, 200);
+    const successor = ((await first.json()) as { refresh_token: string }).refresh_token;
+    const repeat = await tokenRequest(b.url, { grant_type: 'refresh_token', refresh_token: t.refresh_token, ...creds });
+    assert.equal(repeat.status, 200);
+    assert.equal(((await repeat.json()) as { refresh_token: string }).refresh_token, successor);
+    assert.equal((await tokenRequest(b.url, { grant_type: 'refresh_token', refresh_token: successor, ...creds })).status, 200);
+    assert.equal((await tokenRequest(a.url, { grant_type: 'refresh_token', refresh_token: t.refresh_token, ...creds })).status, 400);
   });
 
   test('per-token rate limit counts requests on both instances together (Redis), with 429 and headers', async () => {

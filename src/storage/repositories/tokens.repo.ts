@@ -10,7 +10,11 @@ export interface FamilyRecord {
 }
 
 export type RotateOutcome =
-  | { kind: 'rotated'; family: FamilyRecord }
+  /**
+   * The successor is the family's live refresh token, issued at `issuedAt` (epoch ms):
+   * now, or, for a repeat within the reuse grace, when it was first issued.
+   */
+  | { kind: 'rotated'; family: FamilyRecord; issuedAt: number }
   /** The token was already rotated: reuse. The family has been revoked. */
   | { kind: 'reused'; family: FamilyRecord }
   | { kind: 'revoked' }
@@ -48,10 +52,13 @@ export class TokensRepository {
   }
 
   /**
-   * Marks the presented refresh token used and records its successor, atomically:
-   * of N concurrent callers exactly one sees 'rotated'.
+   * Marks the presented refresh token used and records its successor, atomically: of N
+   * concurrent callers exactly one rotates. The successor's id is derived from the
+   * presented one, so `nextHash` names the same successor on every call: within
+   * `graceMs` of the rotation, and while that successor is still unrotated, presenting
+   * the token again is a repeat (the successor again, nothing changes), not reuse.
    */
-  async rotate(presentedHash: string, familyId: string, nextHash: string, now = Date.now()): Promise<RotateOutcome> {
+  async rotate(presentedHash: string, familyId: string, nextHash: string, graceMs: number, now = Date.now()): Promise<RotateOutcome> {
     return this.db.transaction().execute(async (trx) => {
       const family = await trx.selectFrom('token_families').selectAll().where('id', '=', familyId).executeTakeFirst();
       if (!family) return { kind: 'unknown' };
@@ -69,10 +76,20 @@ export class TokensRepository {
         const still = await trx.selectFrom('token_families').select('revoked_at').where('id', '=', familyId).executeTakeFirstOrThrow();
         if (still.revoked_at !== null) return { kind: 'revoked' };
         await trx.insertInto('refresh_tokens').values({ jti_hash: nextHash, family_id: familyId, created_at: now, rotated_at: null }).execute();
-        return { kind: 'rotated', family: record };
+        return { kind: 'rotated', family: record, issuedAt: now };
       }
-      const known = await trx.selectFrom('refresh_tokens').select('jti_hash').where('jti_hash', '=', presentedHash).where('family_id', '=', familyId).executeTakeFirst();
+      const known = await trx.selectFrom('refresh_tokens').select('rotated_at').where('jti_hash', '=', presentedHash).where('family_id', '=', familyId).executeTakeFirst();
       if (!known) return { kind: 'unknown' };
+      if (graceMs > 0 && known.rotated_at !== null && now - known.rotated_at <= graceMs) {
+        const successor = await trx
+          .selectFrom('refresh_tokens')
+          .select(['created_at', 'rotated_at'])
+          .where('jti_hash', '=', nextHash)
+          .where('family_id', '=', familyId)
+          .executeTakeFirst();
+        // Only while the successor is still the live token: one rotated twice is reuse.
+        if (successor && successor.rotated_at === null) return { kind: 'rotated', family: record, issuedAt: successor.created_at };
+      }
       await trx
         .updateTable('token_families')
         .set({ revoked_at: now, revoke_reason: 'refresh_token_reuse' })
