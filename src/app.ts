@@ -96,7 +96,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const sessions = new SessionLoader(keys.cookies, services.clientsRepo, pages);
   const contexts = new AccountContexts(services.accounts, registry);
 
-  registerHealthRoute(app);
+  deps.rateLimitStore.useLogger?.(app.log);
+  registerHealthRoute(app, { rateLimitMode: () => deps.rateLimitStore.mode ?? 'memory' });
   registerAuthorizeRoute(app, {
     clients: services.clientsRepo,
     users: services.users,

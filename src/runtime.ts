@@ -9,7 +9,8 @@ import { ConfigError, type Config } from './config/config.js';
 import { loadOrCreateSecretKey } from './config/secret-key.js';
 import { deriveKeys, type Keys } from './crypto/keys.js';
 import { createHtmlPages } from './connect/html-pages.js';
-import { MemoryRateLimitStore, RedisRateLimitStore, type RateLimitStore } from './http/rate-limiter.js';
+import { MemoryRateLimitStore, type RateLimitStore } from './http/rate-limiter.js';
+import { RedisFallbackStore } from './http/redis-fallback-store.js';
 import { buildProviderRegistry } from './providers/build-registry.js';
 import { createServices, type Services } from './services.js';
 import { migrateToLatest, openStorage, type Storage } from './storage/db.js';
@@ -51,8 +52,17 @@ export async function openStorageMigrated(config: Config): Promise<Storage> {
 
 function createRateLimitStore(config: Config): RateLimitStore {
   if (!config.redisUrl) return new MemoryRateLimitStore();
-  // Fail fast on a dead Redis instead of queueing commands forever.
-  return new RedisRateLimitStore(new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false }));
+  // Fail fast on a dead or hung Redis (no queue, no retries, a short timeout) and keep
+  // reconnecting in the background; RedisFallbackStore counts in memory meanwhile.
+  return new RedisFallbackStore(
+    new Redis(config.redisUrl, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: 300,
+      connectTimeout: 2000,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+    }),
+  );
 }
 
 export interface RuntimeOptions {

@@ -13,9 +13,14 @@ export interface WindowHit {
 export interface RateLimitStore {
   hit(key: string, windowMs: number, now: number): Promise<WindowHit>;
   close?(): Promise<void>;
+  /** Where counts live now, for /api/health (see redis-fallback-store.ts). */
+  readonly mode?: 'memory' | 'redis' | 'memory-fallback';
+  /** The app's logger, once there is one. */
+  useLogger?(log: { warn(obj: object, msg?: string): void; info(obj: object, msg?: string): void }): void;
 }
 
 export class MemoryRateLimitStore implements RateLimitStore {
+  readonly mode = 'memory' as const;
   private readonly windows = new Map<string, WindowHit>();
   private lastSweep = 0;
 

@@ -65,7 +65,7 @@ test('first start: key generated with mode 0600, demo client printed and usable;
     assert.match(await callback.text(), /Authorization code received/);
     const tokens = await tokenRequest(first.url, { grant_type: 'authorization_code', code: q.get('code')! }, { basic: [clientId, clientSecret] });
     assert.equal(tokens.status, 200);
-    assert.deepEqual(await (await fetch(`${first.url}/api/health`)).json(), { status: 'ok' });
+    assert.deepEqual(await (await fetch(`${first.url}/api/health`)).json(), { status: 'ok', rateLimits: 'memory' });
     const openapi = (await (await fetch(`${first.url}/api/openapi.json`)).json()) as { paths: Record<string, unknown> };
     for (const path of ['/api/oauth/token', '/api/oauth/revoke', '/api/oauth/authorize', '/api/oauth/connection-status', '/api/oauth/disconnect', '/api/calendars', '/api/events', '/api/event', '/api/health']) {
       assert.ok(openapi.paths[path], `OpenAPI documents ${path}`);
