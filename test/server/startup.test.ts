@@ -93,6 +93,9 @@ test('configuration is validated once with clear messages', () => {
     [{ ALMANAC_ALLOW_PRIVATE_NETWORKS: 'maybe' }, /true or false/],
     [{ GOOGLE_CLIENT_ID: 'x' }, /must be set together/],
     [{ ALMANAC_PUBLIC_URL: 'ftp://x' }, /http/],
+    [{ ALMANAC_PROVIDER_MAX_RESPONSE_BYTES: '1000' }, /ALMANAC_PROVIDER_MAX_RESPONSE_BYTES must be between 65536/],
+    [{ ALMANAC_REFRESH_GRACE_SECONDS: '-1' }, /ALMANAC_REFRESH_GRACE_SECONDS must be a whole number/],
+    [{ ALMANAC_REFRESH_GRACE_SECONDS: '7200' }, /ALMANAC_REFRESH_GRACE_SECONDS must be between 0 and 3600/],
   ];
   for (const [env, message] of bad) assert.throws(() => loadConfig(env), (e: Error) => e instanceof ConfigError && message.test(e.message), JSON.stringify(env));
   const c = loadConfig({});
@@ -100,4 +103,7 @@ test('configuration is validated once with clear messages', () => {
   assert.equal(c.publicUrl, 'http://localhost:3000');
   assert.equal(c.allowPrivateNetworks, false);
   assert.equal(c.google, undefined);
+  assert.equal(c.providerMaxResponseBytes, 10 * 1024 * 1024);
+  assert.equal(c.refreshGraceSeconds, 30);
+  assert.equal(loadConfig({ ALMANAC_REFRESH_GRACE_SECONDS: '0' }).refreshGraceSeconds, 0);
 });
