@@ -115,7 +115,7 @@ async function benchTokenRefresh(): Promise<void> {
     const user = await runtime.services.users.findOrCreate(client.clientId, 'u');
     const refreshTokens: string[] = [];
     for (let w = 0; w < workers; w++) {
-      const code = await runtime.services.tokens.issueCode({ clientId: client.clientId, userId: user.id, scope: 'read', redirectUri: 'https://b.example/cb', redirectUriExplicit: false, codeChallenge: null });
+      const code = await runtime.services.tokens.issueCode({ clientId: client.clientId, userId: user.id, sessionId: `bench-refresh-${w}`, scope: 'read', redirectUri: 'https://b.example/cb', redirectUriExplicit: false, codeChallenge: null });
       refreshTokens.push((await runtime.services.tokens.exchangeCode(client, { code })).refresh_token);
     }
     const post = (url: string, form: Record<string, string>) =>
