@@ -46,10 +46,15 @@ function str(payload: JWTPayload, name: string): string {
 }
 
 export class TokenSigner {
+  /** Imported once: handing jose raw bytes makes it import a key on every sign and verify. */
+  private readonly cryptoKey: Promise<CryptoKey>;
+
   constructor(
-    private readonly key: Uint8Array,
+    key: Uint8Array,
     private readonly issuer: string,
-  ) {}
+  ) {
+    this.cryptoKey = crypto.subtle.importKey('raw', new Uint8Array(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+  }
 
   async signAccess(c: { sub: string; clientId: string; scope: Scope; familyId: string }, now = Date.now()): Promise<string> {
     const iat = Math.floor(now / 1000);
@@ -61,7 +66,7 @@ export class TokenSigner {
       .setJti(randomUUID())
       .setIssuedAt(iat)
       .setExpirationTime(iat + ACCESS_TOKEN_TTL_SECONDS)
-      .sign(this.key);
+      .sign(await this.cryptoKey);
   }
 
   async signRefresh(c: { sub: string; clientId: string; familyId: string; jti: string }, now = Date.now()): Promise<string> {
@@ -72,7 +77,7 @@ export class TokenSigner {
       .setAudience(c.clientId)
       .setJti(c.jti)
       .setIssuedAt(Math.floor(now / 1000))
-      .sign(this.key);
+      .sign(await this.cryptoKey);
   }
 
   private async verify(token: string, allowExpired: boolean): Promise<JWTPayload> {
@@ -80,7 +85,7 @@ export class TokenSigner {
       throw new InvalidTokenError('Malformed token');
     }
     try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], issuer: this.issuer });
+      const { payload } = await jwtVerify(token, await this.cryptoKey, { algorithms: ['HS256'], issuer: this.issuer });
       return payload;
     } catch (err) {
       // jose checks the signature before the claims, so an expired token's payload is authentic.

@@ -70,17 +70,18 @@ export class TokensRepository {
         .where('jti_hash', '=', presentedHash)
         .where('family_id', '=', familyId)
         .where('rotated_at', 'is', null)
+        // In the same statement: a revoke that landed since the read above stops the rotation.
+        .where((eb) => eb.exists(eb.selectFrom('token_families').select('id').where('id', '=', familyId).where('revoked_at', 'is', null)))
         .executeTakeFirst();
       if (Number(claimed.numUpdatedRows) === 1) {
-        // Re-check inside the transaction: a revoke may have landed between the two statements.
-        const still = await trx.selectFrom('token_families').select('revoked_at').where('id', '=', familyId).executeTakeFirstOrThrow();
-        if (still.revoked_at !== null) return { kind: 'revoked' };
         await trx.insertInto('refresh_tokens').values({ jti_hash: nextHash, family_id: familyId, created_at: now, rotated_at: null }).execute();
         return { kind: 'rotated', family: record, issuedAt: now };
       }
       const known = await trx.selectFrom('refresh_tokens').select('rotated_at').where('jti_hash', '=', presentedHash).where('family_id', '=', familyId).executeTakeFirst();
       if (!known) return { kind: 'unknown' };
-      if (graceMs > 0 && known.rotated_at !== null && now - known.rotated_at <= graceMs) {
+      // Not rotated, yet not claimed: the family was revoked after the read above.
+      if (known.rotated_at === null) return { kind: 'revoked' };
+      if (graceMs > 0 && now - known.rotated_at <= graceMs) {
         const successor = await trx
           .selectFrom('refresh_tokens')
           .select(['created_at', 'rotated_at'])
