@@ -2,13 +2,21 @@
  * Starts Debian's Radicale on a free 127.0.0.1 port with a throw-away storage folder
  * and plain-text htpasswd users. Raw HTTP helpers here deliberately bypass the
  * adapters, so tests can check what really landed on the server.
+ *
+ * Rights come from a file (Radicale's `from_file` backend, read again on every
+ * request) whose default rules are those of `owner_only`; `makeReadOnly` puts a rule
+ * before them, so a user's own calendar becomes readable but not writable, and
+ * Radicale's current-user-privilege-set says so.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { basicAuth, escapeXml, type CaldavTestServer, type RawResponse } from './caldav-test-server.js';
+import { freePort, stopChild, waitUntilAnswering } from './child-server.js';
+
+export type { CalendarSpec, RawResponse } from './caldav-test-server.js';
 
 const RADICALE_BIN = process.env.RADICALE_BIN ?? '/usr/bin/radicale';
 
@@ -16,90 +24,34 @@ const RADICALE_BIN = process.env.RADICALE_BIN ?? '/usr/bin/radicale';
 export const radicaleInstalled = existsSync(RADICALE_BIN);
 export const RADICALE_SKIP: string | false = radicaleInstalled ? false : 'radicale not installed: apt-get install -y radicale';
 
-export interface RawResponse {
-  status: number;
-  body: string;
-  etag: string | null;
-}
-
-export interface CalendarSpec {
-  displayName?: string;
-  color?: string;
-  description?: string;
-  components?: string[];
-  /** A VCALENDAR with one VTIMEZONE, as calendar-timezone wants it. */
-  timezone?: string;
-}
-
-export interface RadicaleServer {
-  /** `http://127.0.0.1:PORT/` */
-  url: string;
-  port: number;
-  users: Record<string, string>;
-  /** MKCALENDAR `/<user>/<slug>/`; resolves to the collection's absolute URL. */
-  mkcalendar(user: string, slug: string, spec?: CalendarSpec): Promise<string>;
-  get(user: string, url: string): Promise<RawResponse>;
-  put(user: string, url: string, ics: string, headers?: Record<string, string>): Promise<RawResponse>;
-  request(user: string, method: string, url: string, body?: string, headers?: Record<string, string>): Promise<RawResponse>;
-  /**
-   * Makes `/<user>/<slug>/` read-only for its owner from the next request on (Radicale
-   * reads its rights file on every request); the collection must exist already.
-   */
+/** Calendars live directly in the principal collection: `/<user>/<slug>/`. */
+export interface RadicaleServer extends CaldavTestServer {
+  readonly kind: 'radicale';
+  /** `makeReadOnly` under the name older tests use. */
   setReadOnly(user: string, slug: string): Promise<void>;
-  stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+/** A literal for the rights file's regexes (Python `re`, then `str.format`, so braces doubled). */
+function literalPattern(text: string): string {
+  return text.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/[{}]/g, (c) => c + c);
 }
 
-function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+/** `owner_only` written as rules: the root readable, the own principal and the calendars in it writable. */
+const OWNER_RULES = [
+  '[root]', 'user: .+', 'collection:', 'permissions: R', '',
+  '[principal]', 'user: .+', 'collection: {user}', 'permissions: RW', '',
+  '[calendars]', 'user: .+', 'collection: {user}/[^/]+', 'permissions: rw', '',
+];
 
-function auth(user: string, password: string): string {
-  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-}
-
-async function waitUntilAnswering(url: string, child: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`radicale exited with ${child.exitCode}: ${log()}`);
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      await response.body?.cancel();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`radicale did not answer within 15 s: ${log()}`);
-}
-
-/**
- * Radicale's `owner_only` rights written as a rights file (users read the root, own
- * their principal and the collections in it), with the read-only collections first:
- * the first matching section wins.
- */
-function rightsFile(readOnly: readonly { user: string; slug: string }[]): string {
-  const section = (name: string, user: string, collection: string, permissions: string): string =>
-    `[${name}]\nuser: ${user}\ncollection: ${collection}\npermissions: ${permissions}\n`;
-  // Test names are plain words; escape regex metacharacters anyway (braces are Radicale's placeholders).
-  const literal = (text: string): string => text.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
-  return [
-    ...readOnly.map(({ user, slug }, i) => section(`read-only-${i}`, literal(user), `${literal(user)}/${literal(slug)}`, 'rR')),
-    section('root', '.+', '', 'R'),
-    section('principal', '.+', '{user}', 'RW'),
-    section('calendars', '.+', '{user}/[^/]+', 'rw'),
-  ].join('\n');
+function rightsFile(readOnly: Array<[string, string]>): string {
+  const grants = readOnly.flatMap(([user, slug], i) => [
+    `[read-only-${i}]`,
+    `user: ${literalPattern(user)}`,
+    `collection: ${literalPattern(user)}/${literalPattern(slug)}`,
+    'permissions: rR',
+    '',
+  ]);
+  return [...grants, ...OWNER_RULES].join('\n');
 }
 
 async function launch(users: Record<string, string>): Promise<{ child: ChildProcess; port: number; dir: string; log: () => string }> {
@@ -136,7 +88,7 @@ async function launch(users: Record<string, string>): Promise<{ child: ChildProc
   });
   const log = (): string => stderr;
   try {
-    await waitUntilAnswering(`http://127.0.0.1:${port}/`, child, log);
+    await waitUntilAnswering(`http://127.0.0.1:${port}/`, child, log, 'radicale');
   } catch (err) {
     child.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
@@ -166,29 +118,35 @@ export async function startRadicale(options: { users: Record<string, string> }):
   };
   process.once('exit', killOnExit);
   const base = `http://127.0.0.1:${port}/`;
+  const readOnly: Array<[string, string]> = [];
+  async function makeReadOnly(user: string, slug: string): Promise<void> {
+    readOnly.push([user, slug]);
+    // Radicale reads the rights file again for every request.
+    await writeFile(join(dir, 'rights'), rightsFile(readOnly));
+  }
 
   async function request(user: string, method: string, url: string, body?: string, headers: Record<string, string> = {}): Promise<RawResponse> {
     const password = options.users[user];
     if (password === undefined) throw new Error(`unknown test user ${user}`);
     const response = await fetch(new URL(url, base), {
       method,
-      headers: { authorization: auth(user, password), ...headers },
+      headers: { authorization: basicAuth(user, password), ...headers },
       ...(body === undefined ? {} : { body }),
     });
     return { status: response.status, body: await response.text(), etag: response.headers.get('etag') };
   }
 
-  const readOnly: { user: string; slug: string }[] = [];
-
   return {
+    kind: 'radicale',
     url: base,
     port,
     users: options.users,
+    capabilities: { calendarDescription: true, calendarTimezone: true, componentSets: true, readOnlyCalendars: true },
+    homeUrl: (user) => new URL(`/${user}/`, base).toString(),
+    calendarUrl: (user, slug) => new URL(`/${user}/${slug}/`, base).toString(),
+    makeReadOnly,
+    setReadOnly: makeReadOnly,
     request,
-    async setReadOnly(user, slug) {
-      readOnly.push({ user, slug });
-      await writeFile(join(dir, 'rights'), rightsFile(readOnly));
-    },
     get: (user, url) => request(user, 'GET', url),
     put: (user, url, ics, headers = {}) => request(user, 'PUT', url, ics, { 'content-type': 'text/calendar; charset=utf-8', ...headers }),
     async mkcalendar(user, slug, spec = {}) {
@@ -214,12 +172,7 @@ export async function startRadicale(options: { users: Record<string, string> }):
     },
     async stop() {
       process.removeListener('exit', killOnExit);
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-        if (child.exitCode === null) child.kill('SIGKILL');
-      }
+      await stopChild(child);
       await rm(dir, { recursive: true, force: true });
     },
   };
