@@ -17,6 +17,8 @@ import { canonicalUrl, isWithin } from './dav-xml.js';
 import { planDelete, planUpdate, type ResultRef } from './edit-series.js';
 import { parseEventRef } from './event-id.js';
 import { fetchObject, findByUid, queryRange, type FetchedObject } from './event-resources.js';
+import { SeriesObjectCache, type SeriesObjectCacheLimits } from './series-object-cache.js';
+import { listSeriesRefs, withSeriesObjects } from './series-objects.js';
 import { serializeForStore, storeWritePlan } from './store-write-plan.js';
 import { expandObject, hasOccurrenceIn, locateOccurrence } from './expand-series.js';
 import { styleOf } from './ics-time.js';
@@ -29,11 +31,19 @@ export interface DavProviderOptions {
   id: Extract<ProviderId, 'caldav' | 'apple'>;
   /** Finds the calendar home when the stored credentials do not carry it. */
   discoverHome(fetch: typeof globalThis.fetch, credentials: BasicCredentials, signal?: AbortSignal): Promise<string>;
+  /** Bounds of the in-memory cache of recurring objects (per provider instance). */
+  seriesCache?: SeriesObjectCacheLimits;
 }
 
 type Ctx = ProviderContext<BasicCredentials>;
 
 const MAX_PAGE = 1000;
+/**
+ * The time-range asked of the server is the query's widened by a day each way: servers
+ * read floating times and dates in a zone of their choosing (often UTC), Almanac in the
+ * calendar's, and no two zones are a day apart. Local expansion makes the exact cut.
+ */
+const RANGE_MARGIN_MS = 86_400_000;
 
 function hasFloatingTimes(obj: CalendarObject): boolean {
   for (const vevent of [obj.master, ...obj.overrides]) {
@@ -53,6 +63,7 @@ export type DavProvider = CalendarProvider<BasicCredentials> & { changes: Change
 export function createDavProvider(options: DavProviderOptions): DavProvider {
   const { id } = options;
   const homes = new WeakMap<BasicCredentials, Promise<string>>();
+  const seriesCache = new SeriesObjectCache(options.seriesCache);
 
   function clientFor(ctx: Ctx): DavClient {
     const { username, password } = ctx.credentials;
@@ -161,7 +172,11 @@ export function createDavProvider(options: DavProviderOptions): DavProvider {
         const after: PagePosition | undefined = q.pageToken ? decodePageToken(q.pageToken) : undefined;
         const url = await calendarUrl(ctx, q.calendarId);
         const client = clientFor(ctx);
-        const objects = await queryRange(client, url, { start: q.start, end: q.end }, ctx.log);
+        const widened = { start: new Date(q.start.getTime() - RANGE_MARGIN_MS), end: new Date(q.end.getTime() + RANGE_MARGIN_MS) };
+        // The server's time-range is trusted for single events only; series are fetched whatever it says.
+        const [inRange, seriesRefs] = await Promise.all([queryRange(client, url, widened, ctx.log), listSeriesRefs(client, url)]);
+        const account = `${new URL(url).origin}\n${ctx.credentials.username}`;
+        const objects = await withSeriesObjects(client, url, inRange, seriesRefs, { cache: seriesCache, account, log: ctx.log });
         const floatingZone = await floatingZoneResolver(client, url)(objects.map((o) => o.object));
         const expand = {
           rangeStart: q.start.getTime(),

@@ -83,6 +83,30 @@ export function calendarQueryBody(range: { start: Date; end: Date }): string {
   );
 }
 
+/**
+ * calendar-query for the objects whose VEVENT has `property` (RRULE or RDATE), without
+ * their data: an empty prop-filter matches when the property is defined (RFC 4791
+ * §9.7.2). No time-range, so a server that misjudges recurring objects cannot hide them.
+ */
+export function recurringRefsQueryBody(property: 'RRULE' | 'RDATE'): string {
+  return (
+    `<?xml version="1.0" encoding="utf-8"?><c:calendar-query ${XMLNS_DECLARATIONS}>` +
+    '<d:prop><d:getetag/></d:prop>' +
+    '<c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT">' +
+    `<c:prop-filter name="${property}"/>` +
+    '</c:comp-filter></c:comp-filter></c:filter></c:calendar-query>'
+  );
+}
+
+/** RFC 4791 §7.9 calendar-multiget: the data of the named resources (hrefs as paths of the calendar's origin). */
+export function calendarMultigetBody(hrefs: readonly string[]): string {
+  const refs = hrefs.map((href) => `<d:href>${escapeXml(new URL(href).pathname)}</d:href>`).join('');
+  return (
+    `<?xml version="1.0" encoding="utf-8"?><c:calendar-multiget ${XMLNS_DECLARATIONS}>` +
+    `<d:prop><d:getetag/><c:calendar-data/></d:prop>${refs}</c:calendar-multiget>`
+  );
+}
+
 /** calendar-query that selects objects by UID (used when the object's href is not the one we would have chosen). */
 export function uidQueryBody(uid: string): string {
   return (

@@ -3,7 +3,7 @@ import type { Logger } from '../types.js';
 import { ProviderError } from '../types.js';
 import { isPathSafeUid, parseCalendarObject, type CalendarObject } from './calendar-object.js';
 import { DavHttpError, type DavClient } from './dav-client.js';
-import { calendarQueryBody, isWithin, prop, propKey, textOf, uidQueryBody, type DavResponse } from './dav-xml.js';
+import { calendarMultigetBody, calendarQueryBody, isWithin, prop, propKey, textOf, uidQueryBody, type DavResponse } from './dav-xml.js';
 
 export interface FetchedObject {
   object: CalendarObject;
@@ -27,6 +27,22 @@ function fromResponse(response: DavResponse, calendarUrl: string, log: Logger): 
     log.warn({ href: response.href, err: (err as Error).message }, 'skipping unreadable calendar object');
     return null;
   }
+}
+
+/** calendar-multiget of `hrefs` in batches of this many: bounded answers, few round trips. */
+export const MULTIGET_BATCH = 100;
+
+/** The named resources' data (missing ones are left out), a few requests of MULTIGET_BATCH each. */
+export async function multiget(client: DavClient, calendarUrl: string, hrefs: readonly string[], log: Logger): Promise<FetchedObject[]> {
+  const out: FetchedObject[] = [];
+  for (let i = 0; i < hrefs.length; i += MULTIGET_BATCH) {
+    const responses = await client.report(calendarUrl, calendarMultigetBody(hrefs.slice(i, i + MULTIGET_BATCH)), 1);
+    for (const response of responses) {
+      const fetched = fromResponse(response, calendarUrl, log);
+      if (fetched) out.push(fetched);
+    }
+  }
+  return out;
 }
 
 export async function queryRange(client: DavClient, calendarUrl: string, range: { start: Date; end: Date }, log: Logger): Promise<FetchedObject[]> {
