@@ -84,21 +84,21 @@ for (const choice of CALDAV_SERVERS) {
       assert.deepEqual(later.map(summary), ['2027-05-03T09:00 Weekly']);
     });
 
-    test('a page costs three REPORTs once the series are known; new series are fetched by multiget in batches of 100', async () => {
+    test('a page costs a time-range REPORT and a Depth 0 PROPFIND while the calendar is unchanged; new series come by multiget in batches of 100', async () => {
       const counted = countingFetch(open);
       const ctx = contextFor(counted.fetch);
       const provider = createCaldavProvider();
       // 105 series of long ago: none in the range, but the adapter cannot know without reading them.
       assert.deepEqual(await listWith(provider, ctx, many, '2027-03-01T00:00:00Z', '2027-03-08T00:00:00Z'), []);
-      assert.deepEqual(reports(counted.requests), ['REPORT RDATE', 'REPORT RRULE', 'REPORT multiget', 'REPORT multiget', 'REPORT time-range']);
+      assert.deepEqual(reports(counted.requests), ['PROPFIND 0', 'REPORT RDATE', 'REPORT RRULE', 'REPORT multiget 100', 'REPORT multiget 5', 'REPORT time-range']);
       counted.requests.length = 0;
       assert.deepEqual(await listWith(provider, ctx, many, '2027-04-01T00:00:00Z', '2027-04-08T00:00:00Z'), []);
-      assert.deepEqual(reports(counted.requests), ['REPORT RDATE', 'REPORT RRULE', 'REPORT time-range']);
+      assert.deepEqual(reports(counted.requests), ['PROPFIND 0', 'REPORT time-range']);
       // And the cached series still expand: a range with their occurrences.
       counted.requests.length = 0;
       const old = await listWith(provider, ctx, many, '2026-01-01T00:00:00Z', '2026-01-11T00:00:00Z');
       assert.equal(old.length, 210);
-      assert.ok(!counted.requests.includes('REPORT multiget'), counted.requests.join());
+      assert.ok(!counted.requests.some((r) => r.startsWith('REPORT multiget')), counted.requests.join());
     });
 
     test('a series changed on the server is read again: the cache holds one version per ETag', async () => {
@@ -112,6 +112,18 @@ for (const choice of CALDAV_SERVERS) {
       await server.put(USER, href, current.body);
     });
 
+    test('a series another client adds is found on the next page: the series list is kept per calendar version', async () => {
+      const provider = createCaldavProvider();
+      const ctx = contextFor(open);
+      const range = ['2027-06-14T00:00:00Z', '2027-06-15T00:00:00Z'] as const;
+      assert.deepEqual((await listWith(provider, ctx, calendar, ...range)).map(summary), ['2027-06-14T09:00 Weekly']);
+      const href = `${calendar}added.ics`;
+      assert.ok((await server.put(USER, href, vevent('added', ['DTSTART:20270201T180000Z', 'DTEND:20270201T190000Z', 'RRULE:FREQ=WEEKLY', 'SUMMARY:Added']))).status < 300);
+      assert.deepEqual((await listWith(provider, ctx, calendar, ...range)).map(summary), ['2027-06-14T09:00 Weekly', '2027-06-14T18:00 Added']);
+      await server.request(USER, 'DELETE', href);
+      assert.deepEqual((await listWith(provider, ctx, calendar, ...range)).map(summary), ['2027-06-14T09:00 Weekly']);
+    });
+
     test('a server that refuses the prop-filter: every member is listed by PROPFIND instead', async () => {
       const proxy = await startDavProxy(server, (req) =>
         req.method === 'REPORT' && /prop-filter name="(RRULE|RDATE)"/.test(req.body)
@@ -122,7 +134,7 @@ for (const choice of CALDAV_SERVERS) {
         const counted = countingFetch(open);
         const events = await list(contextFor(counted.fetch, proxy.url), via(proxy, calendar), '2027-03-08T00:00:00Z', '2027-03-12T00:00:00Z');
         assert.deepEqual(events.map(summary), ['2027-03-08T07:00 Early', '2027-03-08T09:00 Weekly', '2027-03-09T12:00 Rdate', '2027-03-10T15:00 Single']);
-        assert.ok(counted.requests.includes('PROPFIND'), counted.requests.join());
+        assert.ok(counted.requests.includes('PROPFIND 1'), counted.requests.join());
       } finally {
         await proxy.close();
       }
@@ -138,13 +150,13 @@ for (const choice of CALDAV_SERVERS) {
         // The range holds Weekly's DTSTART (every server returns it) and a later occurrence of Early.
         const events = await list(contextFor(counted.fetch, proxy.url), via(proxy, calendar), '2027-01-04T00:00:00Z', '2027-01-05T00:00:00Z');
         assert.deepEqual(events.map(summary), ['2027-01-04T07:00 Early', '2027-01-04T09:00 Weekly']);
-        assert.ok(counted.requests.includes('PROPFIND'), counted.requests.join());
+        assert.ok(counted.requests.includes('PROPFIND 1'), counted.requests.join());
       } finally {
         await proxy.close();
       }
     });
 
-    test('a server that ignores the prop-filter: each non-series object is fetched once, then remembered', async () => {
+    test('a server that ignores the prop-filter: each version of a non-series object is fetched once, then remembered', async () => {
       const proxy = await startDavProxy(server, (req) =>
         req.method === 'REPORT' && /prop-filter name="(RRULE|RDATE)"/.test(req.body)
           ? { forwardBody: req.body.replace(/<c:prop-filter name="(RRULE|RDATE)"\/>/, '') }
@@ -156,13 +168,20 @@ for (const choice of CALDAV_SERVERS) {
         const provider = createCaldavProvider();
         const range = ['2027-05-03T00:00:00Z', '2027-05-04T00:00:00Z'] as const;
         assert.deepEqual((await listWith(provider, ctx, via(proxy, calendar), ...range)).map(summary), ['2027-05-03T09:00 Weekly']);
-        assert.ok(counted.requests.includes('REPORT multiget'), counted.requests.join());
+        assert.ok(counted.requests.some((r) => r.startsWith('REPORT multiget')), counted.requests.join());
+        // Another client changes the single event: the calendar version changes, the series list is asked again.
+        const href = `${calendar}single.ics`;
+        const current = await server.get(USER, href);
+        assert.ok((await server.put(USER, href, current.body.replace('SUMMARY:Single', 'SUMMARY:Single again'))).status < 300);
         counted.requests.length = 0;
         assert.deepEqual((await listWith(provider, ctx, via(proxy, calendar), ...range)).map(summary), ['2027-05-03T09:00 Weekly']);
-        assert.deepEqual(reports(counted.requests), ['REPORT RDATE', 'REPORT RRULE', 'REPORT time-range']);
+        // Only the changed object is fetched again; the others are known not to be series.
+        assert.deepEqual(reports(counted.requests), ['PROPFIND 0', 'REPORT RDATE', 'REPORT RRULE', 'REPORT multiget 1', 'REPORT time-range']);
+        await server.put(USER, href, current.body);
       } finally {
         await proxy.close();
       }
     });
+
   });
 }

@@ -51,7 +51,10 @@ export async function startDavProxy(target: { port: number }, decide: (req: Prox
   };
 }
 
-/** A counting wrapper around fetch: each request as `METHOD kind`, kind read from a REPORT body. */
+/**
+ * A counting wrapper around fetch: each request as `METHOD kind`, kind read from a
+ * REPORT body (multigets with their number of hrefs) or the PROPFIND depth.
+ */
 export function countingFetch(inner: typeof fetch): { fetch: typeof fetch; requests: string[] } {
   const requests: string[] = [];
   const wrapped: typeof fetch = async (input, init) => {
@@ -59,11 +62,13 @@ export function countingFetch(inner: typeof fetch): { fetch: typeof fetch; reque
     const body = typeof init?.body === 'string' ? init.body : '';
     let kind = '';
     if (method === 'REPORT') {
-      if (body.includes('calendar-multiget')) kind = ' multiget';
+      if (body.includes('calendar-multiget')) kind = ` multiget ${body.split('<d:href>').length - 1}`;
       else if (body.includes('time-range')) kind = ' time-range';
       else if (body.includes('prop-filter name="RRULE"')) kind = ' RRULE';
       else if (body.includes('prop-filter name="RDATE"')) kind = ' RDATE';
       else kind = ' other';
+    } else if (method === 'PROPFIND') {
+      kind = ` ${new Headers(init?.headers).get('depth') ?? 'infinity'}`;
     }
     requests.push(`${method}${kind}`);
     return inner(input, init);

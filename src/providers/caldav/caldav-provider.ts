@@ -174,9 +174,9 @@ export function createDavProvider(options: DavProviderOptions): DavProvider {
         const client = clientFor(ctx);
         const widened = { start: new Date(q.start.getTime() - RANGE_MARGIN_MS), end: new Date(q.end.getTime() + RANGE_MARGIN_MS) };
         // The server's time-range is trusted for single events only; series are fetched whatever it says.
-        const [inRange, seriesRefs] = await Promise.all([queryRange(client, url, widened, ctx.log), listSeriesRefs(client, url)]);
-        const account = `${new URL(url).origin}\n${ctx.credentials.username}`;
-        const objects = await withSeriesObjects(client, url, inRange, seriesRefs, { cache: seriesCache, account, log: ctx.log });
+        const series = { cache: seriesCache, account: `${new URL(url).origin}\n${ctx.credentials.username}`, log: ctx.log };
+        const [inRange, seriesRefs] = await Promise.all([queryRange(client, url, widened, ctx.log), listSeriesRefs(client, url, series)]);
+        const objects = await withSeriesObjects(client, url, inRange, seriesRefs, series);
         const floatingZone = await floatingZoneResolver(client, url)(objects.map((o) => o.object));
         const expand = {
           rangeStart: q.start.getTime(),

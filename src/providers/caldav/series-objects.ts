@@ -13,6 +13,11 @@
  * cannot be trusted, and every member's ETag is listed instead (PROPFIND Depth 1).
  * A server that ignores the filter returns every object: each version is then
  * fetched once and remembered as "not a series".
+ *
+ * Prop-filters make some servers parse every object (Radicale), so which hrefs are
+ * series is remembered per calendar version (getctag, else sync-token): while the
+ * calendar is unchanged a page costs one Depth 0 PROPFIND next to its time-range
+ * REPORT.
  */
 import type { Logger } from '../types.js';
 import { parseCalendarObject, type CalendarObject } from './calendar-object.js';
@@ -29,6 +34,15 @@ export interface SeriesRefs {
   refs: MemberRefs;
   /** true: only the objects the RRULE/RDATE prop-filters matched; false: every member of the calendar. */
   filtered: boolean;
+  /** The calendar version the refs were listed at, when the server offers one. */
+  version?: string;
+}
+
+export interface SeriesFetchOptions {
+  cache: SeriesObjectCache;
+  /** Whose listing this is (cache entries are per account). */
+  account: string;
+  log: Logger;
 }
 
 export function isSeriesObject(object: CalendarObject): boolean {
@@ -55,14 +69,37 @@ function filterRefused(err: unknown): boolean {
 }
 
 /** Every member of the calendar with its ETag: the listing that needs no filter support. */
-export async function listMemberRefs(client: DavClient, calendarUrl: string): Promise<SeriesRefs> {
+async function listMemberRefs(client: DavClient, calendarUrl: string): Promise<MemberRefs> {
   const refs: MemberRefs = new Map();
   refsFrom(await client.propfind(calendarUrl, [prop.getetag, prop.resourcetype], 1), calendarUrl, refs);
-  return { refs, filtered: false };
+  return refs;
 }
 
-/** The objects with an RRULE or RDATE, by prop-filter; every member when the server refuses the filter. */
-export async function listSeriesRefs(client: DavClient, calendarUrl: string): Promise<SeriesRefs> {
+/** The calendar's version (getctag, else sync-token); undefined when the server offers neither. */
+async function calendarVersion(client: DavClient, calendarUrl: string): Promise<string | undefined> {
+  let responses: DavResponse[];
+  try {
+    responses = await client.propfind(calendarUrl, [prop.getctag, prop.syncToken], 0);
+  } catch (err) {
+    if (filterRefused(err)) return undefined;
+    throw err;
+  }
+  const own = responses.find((r) => isWithin(r.href, calendarUrl) && isWithin(calendarUrl, r.href)) ?? responses[0];
+  if (!own) return undefined;
+  const ctag = textOf(own.props.get(propKey(prop.getctag)))?.trim();
+  const token = textOf(own.props.get(propKey(prop.syncToken)))?.trim();
+  return ctag ? `ctag:${ctag}` : token ? `sync:${token}` : undefined;
+}
+
+/**
+ * The objects with an RRULE or RDATE: from the cache while the calendar version is
+ * unchanged, else by prop-filter, or every member when the server refuses the filter.
+ */
+export async function listSeriesRefs(client: DavClient, calendarUrl: string, options: SeriesFetchOptions): Promise<SeriesRefs> {
+  const version = await calendarVersion(client, calendarUrl);
+  const known = version ? options.cache.refs(options.account, calendarUrl, version) : undefined;
+  if (known) return known;
+  let found: SeriesRefs;
   try {
     const answers = await Promise.all([
       client.report(calendarUrl, recurringRefsQueryBody('RRULE'), 1),
@@ -70,22 +107,18 @@ export async function listSeriesRefs(client: DavClient, calendarUrl: string): Pr
     ]);
     const refs: MemberRefs = new Map();
     for (const responses of answers) refsFrom(responses, calendarUrl, refs);
-    return { refs, filtered: true };
+    found = { refs, filtered: true };
   } catch (err) {
     if (!filterRefused(err)) throw err;
-    return listMemberRefs(client, calendarUrl);
+    found = { refs: await listMemberRefs(client, calendarUrl), filtered: false };
   }
-}
-
-export interface SeriesFetchOptions {
-  cache: SeriesObjectCache;
-  /** Whose listing this is (cache entries are per account). */
-  account: string;
-  log: Logger;
+  if (!version) return found;
+  options.cache.setRefs(options.account, calendarUrl, { ...found, version });
+  return { ...found, version };
 }
 
 /**
- * The objects of the range answer plus every series it lacks. `refs` comes from
+ * The objects of the range answer plus every series it lacks. `seriesRefs` comes from
  * `listSeriesRefs`, asked at the same time as the range.
  */
 export async function withSeriesObjects(
@@ -104,7 +137,8 @@ export async function withSeriesObjects(
     if (seriesRefs.filtered && !refs.has(fetched.object.href)) {
       // The prop-filter missed a series we can see: its answer cannot be trusted.
       log.warn({ calendarUrl }, 'CalDAV server prop-filter missed a recurring object; listing every object instead');
-      refs = (await listMemberRefs(client, calendarUrl)).refs;
+      refs = await listMemberRefs(client, calendarUrl);
+      if (seriesRefs.version) cache.setRefs(account, calendarUrl, { version: seriesRefs.version, refs, filtered: false });
       break;
     }
   }
