@@ -3,7 +3,7 @@
  * only: non-2xx answers leave as DavHttpError, and `map-caldav-error.ts` decides
  * what they mean for the API.
  */
-import { DavXmlError, errorConditions, multistatusSyncToken, parseMultistatus, propfindBody, syncCollectionBody, type DavResponse, type PropName } from './dav-xml.js';
+import { DavXmlError, errorConditions, multistatusFailure, multistatusSyncToken, parseMultistatus, propfindBody, syncCollectionBody, type DavResponse, type PropName } from './dav-xml.js';
 
 export class DavHttpError extends Error {
   constructor(
@@ -68,6 +68,21 @@ async function failure(response: Response, method: string): Promise<DavHttpError
   );
 }
 
+/** A write answered 207 succeeded only if every response in it did; else its first failure is the write's. */
+async function refusedInMultistatus(response: Response, method: string): Promise<DavHttpError | undefined> {
+  if (response.status !== 207) {
+    await response.body?.cancel();
+    return undefined;
+  }
+  let failed: { status: number; conditions: string[] } | undefined;
+  try {
+    failed = multistatusFailure(await response.text());
+  } catch {
+    failed = { status: 500, conditions: [] };
+  }
+  return failed ? new DavHttpError(failed.status, method, failed.conditions) : undefined;
+}
+
 export function createDavClient(options: DavClientOptions): DavClient {
   const authorization = basicAuthorization(options);
 
@@ -119,14 +134,16 @@ export function createDavClient(options: DavClientOptions): DavClient {
         'ifMatch' in precondition ? { 'if-match': precondition.ifMatch } : { 'if-none-match': '*' };
       const response = await send('PUT', url, { 'content-type': 'text/calendar; charset=utf-8', ...conditional }, ics);
       if (!response.ok) throw await failure(response, 'PUT');
-      await response.body?.cancel();
+      const refused = await refusedInMultistatus(response, 'PUT');
+      if (refused) throw refused;
       return response.headers.get('etag') ?? undefined;
     },
 
     async delete(url, ifMatch) {
       const response = await send('DELETE', url, ifMatch ? { 'if-match': ifMatch } : {});
       if (!response.ok) throw await failure(response, 'DELETE');
-      await response.body?.cancel();
+      const refused = await refusedInMultistatus(response, 'DELETE');
+      if (refused) throw refused;
     },
 
     async mkcalendar(url, body) {

@@ -386,6 +386,36 @@ export function componentNames(el: Element): string[] {
     .filter((n): n is string => !!n);
 }
 
+/** The privileges (`read`, `write`, `all`…) a DAV:current-user-privilege-set grants (RFC 3744 §5.4). */
+export function privilegeNames(el: Element): string[] {
+  return childElements(el, NS.DAV, 'privilege').flatMap((p) =>
+    allChildElements(p)
+      .filter((c) => c.namespaceURI === NS.DAV)
+      .map((c) => c.localName ?? ''),
+  );
+}
+
+/**
+ * The first failure a 207 Multi-Status answer to a write reports (some servers,
+ * Xandikos among them, answer a refused PUT that way): its status and the
+ * precondition names of its DAV:error. Undefined when every response succeeded.
+ */
+export function multistatusFailure(xml: string): { status: number; conditions: string[] } | undefined {
+  const root = parseXml(xml);
+  if (root.namespaceURI !== NS.DAV || root.localName !== 'multistatus') return { status: 500, conditions: [] };
+  for (const response of childElements(root, NS.DAV, 'response')) {
+    const statuses = [
+      parseStatusLine(textOf(childElements(response, NS.DAV, 'status')[0])),
+      ...childElements(response, NS.DAV, 'propstat').map((p) => parseStatusLine(textOf(childElements(p, NS.DAV, 'status')[0]))),
+    ].filter((n): n is number => n !== undefined);
+    const failed = statuses.find((n) => n < 200 || n > 299);
+    if (failed === undefined) continue;
+    const conditions = childElements(response, NS.DAV, 'error').flatMap((e) => allChildElements(e).map((c) => c.localName ?? ''));
+    return { status: failed, conditions };
+  }
+  return undefined;
+}
+
 /** The precondition element names of a DAV:error body (`no-uid-conflict`, `need-privileges`…), if any. */
 export function errorConditions(xml: string): string[] {
   try {
