@@ -386,15 +386,6 @@ export function componentNames(el: Element): string[] {
     .filter((n): n is string => !!n);
 }
 
-/** The privileges (`read`, `write`, `all`…) a DAV:current-user-privilege-set grants (RFC 3744 §5.4). */
-export function privilegeNames(el: Element): string[] {
-  return childElements(el, NS.DAV, 'privilege').flatMap((p) =>
-    allChildElements(p)
-      .filter((c) => c.namespaceURI === NS.DAV)
-      .map((c) => c.localName ?? ''),
-  );
-}
-
 /**
  * The first failure a 207 Multi-Status answer to a write reports (some servers,
  * Xandikos among them, answer a refused PUT that way): its status and the

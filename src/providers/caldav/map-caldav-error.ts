@@ -22,8 +22,10 @@ function fromHttp(err: DavHttpError): ProviderError {
   }
   if (status === 401) return new ProviderError('AUTH_REVOKED', 'The CalDAV server rejected the stored credentials', options);
   if (status === 403) {
-    if (conditions.includes('need-privileges') || WRITE_METHODS.has(method)) {
-      return new ProviderError('INSUFFICIENT_SCOPE', 'The CalDAV server does not allow this change (read-only calendar?)', options);
+    // Basic credentials carry no scopes: a refused write means the account may not write there.
+    if (WRITE_METHODS.has(method)) return new ProviderError('READ_ONLY', 'The CalDAV server does not let this account change the calendar', options);
+    if (conditions.includes('need-privileges')) {
+      return new ProviderError('INSUFFICIENT_SCOPE', 'The CalDAV server does not let this account read this', options);
     }
     return new ProviderError('AUTH_REVOKED', 'The CalDAV server refused access with the stored credentials', options);
   }
