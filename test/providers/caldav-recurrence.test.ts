@@ -271,7 +271,7 @@ describe('recurring series against Radicale', { skip: RADICALE_SKIP }, () => {
     assert.deepEqual((await list()).filter((e) => e.recurringEventId === uid).map((e) => e.start), INITIAL);
   });
 
-  test('"following" update before an override prunes later overrides and EXDATEs', async () => {
+  test('"following" update before an override moves later overrides and EXDATEs to the new series, which keep what was their own', async () => {
     const { uid, url, instances } = await seed();
     const result = await provider.updateEvent(
       ctx,
@@ -283,14 +283,20 @@ describe('recurring series against Radicale', { skip: RADICALE_SKIP }, () => {
     assert.match(old, /RRULE:FREQ=WEEKLY;UNTIL=20260309T085959Z/);
     assert.doesNotMatch(old, /RECURRENCE-ID/);
     assert.doesNotMatch(old, /EXDATE|RDATE/);
+    const continuedIcs = await raw((result.original as { href: string }).href);
+    assert.match(continuedIcs, /RECURRENCE-ID;TZID=Europe\/Berlin:20260323T100000/);
+    assert.match(continuedIcs, /RECURRENCE-ID;TZID=Europe\/Berlin:20260330T100000/);
+    assert.match(continuedIcs, /EXDATE;TZID=Europe\/Berlin:20260316T100000/);
     const events = await list();
     assert.deepEqual(events.filter((e) => e.recurringEventId === uid).map((e) => e.start), ['2026-03-02T09:00:00.000Z']);
     const continued = events.filter((e) => e.recurringEventId === result.id);
-    // The deleted 16 March stays deleted and the extra 18 March stays, in the new series.
-    assert.ok(!continued.some((e) => e.start.startsWith('2026-03-16')));
-    assert.ok(continued.some((e) => e.start === '2026-03-18T09:00:00.000Z'));
-    assert.equal(continued.length, 9);
-    for (const e of continued) assert.equal(e.location, 'New room');
+    // The same occurrences as before the split, from 9 March on: 16 March stays deleted, 18 March (RDATE) stays, 23 March stays moved.
+    assert.deepEqual(continued.map((e) => e.start), INITIAL.slice(1));
+    const moved = continued.find((e) => e.start === '2026-03-24T10:00:00.000Z')!;
+    assert.deepEqual([moved.title, moved.location], ['Moved', 'New room'], 'the moved occurrence shared the location, so it takes the new one');
+    const ownRoom = continued.find((e) => e.start === '2026-03-30T08:00:00.000Z')!;
+    assert.equal(ownRoom.location, 'Room 9', 'an occurrence with a room of its own keeps it');
+    for (const e of continued.filter((x) => x !== ownRoom)) assert.equal(e.location, 'New room');
   });
 
   test('"following" delete ends the series; on the first occurrence it deletes all', async () => {

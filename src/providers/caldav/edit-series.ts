@@ -164,18 +164,23 @@ function copyTimezones(from: ICAL.Component, to: ICAL.Component): void {
   for (const zone of from.getAllSubcomponents('vtimezone')) to.addSubcomponent(cloneComponent(zone));
 }
 
-/** "following": the old series ends before the occurrence and a new UID carries the rest. */
+/**
+ * "following": the old series ends before the occurrence and a new UID carries the
+ * rest, exceptions included: overrides (moved or cancelled occurrences) and EXDATEs at
+ * or after the split move to the new series unchanged, and the edit then applies to
+ * it as "all" would, so they keep what was their own.
+ */
 function splitSeries(obj: CalendarObject, occurrence: ExpandedOccurrence, patch: EventPatch, ctx: WriteContext): WritePlan {
   const master = requireMaster(obj);
   const rid = occurrence.instance!.recurrenceId;
   const ridMs = instantOf(rid, ctx.floatingZone);
+  const atOrAfterSplit = (t: ICAL.Time | undefined): boolean => !!t && instantOf(t, ctx.floatingZone) >= ridMs;
   const continuing = cloneComponent(master);
-  const carried = (name: string): ICAL.Time[] =>
-    master
-      .getAllProperties(name)
-      .flatMap((p) => p.getValues())
-      .filter((t): t is ICAL.Time => t instanceof ICAL.Time && instantOf(t, ctx.floatingZone) >= ridMs);
-  const carriedExdates = carried('exdate');
+  const carriedExdates = master
+    .getAllProperties('exdate')
+    .flatMap((p) => p.getValues())
+    .filter((t): t is ICAL.Time => t instanceof ICAL.Time && atOrAfterSplit(t));
+  const carriedOverrides = obj.overrides.filter((o) => atOrAfterSplit(recurrenceIdOf(o))).map(cloneComponent);
   const remaining = endSeriesBefore(obj, rid, ctx);
 
   const uid = randomUUID();
@@ -184,7 +189,7 @@ function splitSeries(obj: CalendarObject, occurrence: ExpandedOccurrence, patch:
   vcalendar.addSubcomponent(continuing);
   continuing.updatePropertyWithValue('uid', uid);
   continuing.removeAllProperties('exdate');
-  mapTimes(continuing, 'rdate', (t) => (instantOf(t, ctx.floatingZone) >= ridMs ? t : null));
+  mapTimes(continuing, 'rdate', (t) => (atOrAfterSplit(t) ? t : null));
   for (const exdate of carriedExdates) writeTimeProperty(continuing, 'exdate', exdate, true);
   const rules = continuing.getAllProperties('rrule');
   rules.forEach((property, i) => {
@@ -198,17 +203,21 @@ function splitSeries(obj: CalendarObject, occurrence: ExpandedOccurrence, patch:
   writeTimeProperty(continuing, 'dtstart', rid);
   writeTimeProperty(continuing, 'dtend', occurrenceEnd(rid, masterStart, endOf(master, masterStart)));
   continuing.removeAllProperties('duration');
-
-  const before = rid.clone();
-  applyEventPatch(continuing, { ...patch, recurrence: undefined }, { ...ctx, vcalendar });
-  applyRecurrence(continuing, patch.recurrence);
-  const moved = wallDifference(startOf(continuing)!, before);
-  if (moved && patch.recurrence === undefined && styleOf(before).kind === styleOf(startOf(continuing)!).kind) {
-    mapTimes(continuing, 'exdate', (t) => shiftWall(t, moved));
-    mapTimes(continuing, 'rdate', (t) => shiftWall(t, moved));
-  }
   continuing.updatePropertyWithValue('sequence', 0);
   continuing.updatePropertyWithValue('created', timeAt(ctx.now.getTime(), { kind: 'utc' }, null));
+  for (const override of carriedOverrides) {
+    override.updatePropertyWithValue('uid', uid);
+    vcalendar.addSubcomponent(override);
+  }
+
+  const rest: CalendarObject = { href: obj.href, vcalendar, uid, master: continuing, overrides: carriedOverrides };
+  updateSeries(rest, occurrence, patch, { ...ctx, vcalendar });
+  // The occurrence the edit was made on takes it in full, even where it differed from the series.
+  const edited = rest.overrides.find((o) => {
+    const overrideRid = recurrenceIdOf(o);
+    return overrideRid && recurrenceKey(overrideRid) === recurrenceKey(startOf(continuing)!);
+  });
+  if (edited) applyEventPatch(edited, { ...patch, recurrence: undefined }, { ...ctx, vcalendar });
   return { kind: 'split', vcalendar: obj.vcalendar, created: { uid, vcalendar }, result: { uid } };
 }
 
