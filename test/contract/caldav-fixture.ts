@@ -15,6 +15,7 @@ import type { CaldavTestServer } from '../support/caldav-test-server.js';
 import { connectCaldav, type ConnectSessionHandle } from '../support/connect-flow.js';
 import { startIcloudStandin, type IcloudStandin } from '../support/icloud-standin.js';
 import { csrfFrom, postForm } from '../support/oauth-flow.js';
+import type { TestServer } from '../support/server.js';
 import { VTIMEZONE_BERLIN } from '../support/ics-fixtures.js';
 import type { ContractFixture, SeedEvent, SeededEvent } from './contract-fixture.js';
 import { expandStoredObjects } from './reference-expansion.js';
@@ -87,7 +88,7 @@ interface CaldavFixtureOptions {
   ctx: ProviderContext<BasicCredentials>;
   provider: ContractFixture['provider'];
   serverEnv: Record<string, string>;
-  connect(serverUrl: string, session: ConnectSessionHandle): Promise<void>;
+  connect(server: TestServer, session: ConnectSessionHandle): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -180,8 +181,8 @@ export async function startCaldavFixture(choice: CaldavServerChoice): Promise<Co
     ctx,
     provider: createCaldavProvider() as ContractFixture['provider'],
     serverEnv: {},
-    async connect(serverUrl, session) {
-      const res = await connectCaldav(serverUrl, session, { server_url: server.url, username: user, password });
+    async connect(almanac, session) {
+      const res = await connectCaldav(almanac.url, session, { server_url: server.url, username: user, password });
       assert.equal(res.status, 303, await res.text());
     },
     close: () => server.stop(),
@@ -216,10 +217,10 @@ export async function startIcloudFixture(radicale: CaldavServerChoice): Promise<
     ctx,
     provider: createAppleProvider() as ContractFixture['provider'],
     serverEnv: { ALMANAC_ICLOUD_CALDAV_URL: standin.url },
-    async connect(serverUrl, session) {
-      const page = await fetch(`${serverUrl}/connect/icloud`, { headers: { cookie: session.cookie } });
+    async connect(almanac, session) {
+      const page = await fetch(`${almanac.url}/connect/icloud`, { headers: { cookie: session.cookie } });
       assert.equal(page.status, 200);
-      const res = await postForm(`${serverUrl}/connect/icloud`, session.cookie, { csrf: csrfFrom(await page.text()), apple_id: appleId, password: appPassword });
+      const res = await postForm(`${almanac.url}/connect/icloud`, session.cookie, { csrf: csrfFrom(await page.text()), apple_id: appleId, password: appPassword });
       assert.equal(res.status, 303, await res.text());
     },
     async close() {

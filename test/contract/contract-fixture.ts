@@ -7,6 +7,7 @@
  */
 import type { CalendarProvider, ProviderContext } from '../../src/providers/types.js';
 import type { ConnectSessionHandle } from '../support/connect-flow.js';
+import type { TestServer } from '../support/server.js';
 
 /**
  * A local wall time (`YYYY-MM-DDTHH:MM`, read in the event's `timeZone`) or, for
@@ -70,7 +71,7 @@ export interface ContractFixture {
   /** Environment for an Almanac server that can connect this fixture's account. */
   serverEnv(): Record<string, string>;
   /** Connects the fixture's account in a connect session of that server, as a user would. */
-  connect(serverUrl: string, session: ConnectSessionHandle): Promise<void>;
+  connect(server: TestServer, session: ConnectSessionHandle): Promise<void>;
   close(): Promise<void>;
 }
 
