@@ -39,11 +39,12 @@ type Ctx = ProviderContext<BasicCredentials>;
 
 const MAX_PAGE = 1000;
 /**
- * The time-range asked of the server is the query's widened by a day each way: servers
- * read floating times and dates in a zone of their choosing (often UTC), Almanac in the
- * calendar's, and no two zones are a day apart. Local expansion makes the exact cut.
+ * The time-range asked of the server is the query's widened by two days each way:
+ * servers read floating times and dates in a zone of their choosing (UTC, their own),
+ * Almanac in the calendar's (and all-day events as UTC days), and no two zones are
+ * more than 26 hours apart. Local expansion makes the exact cut.
  */
-const RANGE_MARGIN_MS = 86_400_000;
+const RANGE_MARGIN_MS = 2 * 86_400_000;
 
 function hasFloatingTimes(obj: CalendarObject): boolean {
   for (const vevent of [obj.master, ...obj.overrides]) {
