@@ -12,6 +12,11 @@
  *    SQLite, two JWTs) at concurrency 8 against a bare Fastify route taking the same
  *    form body, both driven by the same client in this process: the price of the whole
  *    token endpoint per request (the target is within 3×).
+ * 4. CalDAV listing page on a real server (Radicale, Xandikos when installed) with 100
+ *    weekly series begun a year earlier and 200 single events: a page with the series
+ *    known (same calendar version), and a first page (cold cache: prop-filter REPORTs
+ *    and multigets), against the one time-range REPORT a listing that trusted the
+ *    server's filter would send (which misses the series on Xandikos).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +29,12 @@ import { loadConfig } from '../src/config/config.js';
 import type { CalendarEvent } from '../src/domain/calendar.js';
 import { createRuntime } from '../src/runtime.js';
 import { deriveKeys } from '../src/crypto/keys.js';
+import { createGuardedFetch } from '../src/http/guarded-fetch.js';
+import { createCaldavProvider } from '../src/providers/caldav/index.js';
+import { createDavClient } from '../src/providers/caldav/dav-client.js';
+import { calendarQueryBody } from '../src/providers/caldav/dav-xml.js';
+import type { BasicCredentials, ProviderContext } from '../src/providers/types.js';
+import { CALDAV_SERVERS } from '../test/support/caldav-servers.js';
 
 async function time(fn: () => Promise<void>, rounds: number): Promise<number> {
   for (let i = 0; i < Math.max(1, rounds / 10); i++) await fn(); // warm-up
@@ -145,6 +156,51 @@ async function benchTokenRefresh(): Promise<void> {
   }
 }
 
+async function benchCaldavListing(): Promise<void> {
+  for (const choice of CALDAV_SERVERS) {
+    if (choice.skip) {
+      console.log(`caldav listing (${choice.name}): skipped, ${choice.skip}`);
+      continue;
+    }
+    const server = await choice.start({ users: { bench: 'pw' } });
+    try {
+      const calendarId = await server.mkcalendar('bench', 'bench', { displayName: 'Bench' });
+      const ics = (uid: string, lines: string[]) =>
+        ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//bench//EN', 'BEGIN:VEVENT', `UID:${uid}`, 'DTSTAMP:20260101T000000Z', ...lines, 'SUMMARY:bench', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
+      const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+      const puts: Array<[string, string]> = [];
+      for (let i = 0; i < 100; i++) {
+        const start = Date.UTC(2026, 2, 2 + (i % 7), 6 + (i % 10));
+        puts.push([`series-${i}`, ics(`series-${i}`, [`DTSTART:${stamp(start)}`, `DTEND:${stamp(start + 3_600_000)}`, 'RRULE:FREQ=WEEKLY'])]);
+      }
+      for (let i = 0; i < 200; i++) {
+        const start = Date.UTC(2027, 2, 1) + i * 3 * 3_600_000;
+        puts.push([`single-${i}`, ics(`single-${i}`, [`DTSTART:${stamp(start)}`, `DTEND:${stamp(start + 1_800_000)}`])]);
+      }
+      for (const [uid, body] of puts) await server.put('bench', `${calendarId}${uid}.ics`, body);
+      const fetch = createGuardedFetch({ allowPrivateNetworks: true });
+      const ctx: ProviderContext<BasicCredentials> = {
+        credentials: { kind: 'basic', serverUrl: server.url, username: 'bench', password: 'pw', calendarHomeUrl: server.homeUrl('bench') },
+        fetch,
+        log: { debug() {}, info() {}, warn() {}, error() {} },
+      };
+      const week = { start: new Date('2027-03-08T00:00:00Z'), end: new Date('2027-03-15T00:00:00Z') };
+      const query = { calendarId, ...week, singleEvents: true, pageSize: 250 };
+      const warm = createCaldavProvider();
+      const page = await warm.listEvents(ctx, query);
+      if (page.events.length !== 156) throw new Error(`bench listing found ${page.events.length} events, expected 156`);
+      const client = createDavClient({ fetch, username: 'bench', password: 'pw' });
+      const trusting = () => client.report(calendarId, calendarQueryBody(week), 1).then(() => undefined);
+      const baseline = await time(trusting, 20);
+      report(`caldav page, warm (${choice.name})`, await time(() => warm.listEvents(ctx, query).then(() => undefined), 20), baseline, '156 events of 100 series + 56 singles vs one time-range REPORT');
+      report(`caldav page, cold (${choice.name})`, await time(() => createCaldavProvider().listEvents(ctx, query).then(() => undefined), 5), baseline, 'fresh cache: + prop-filter REPORTs and multiget of 100 series');
+    } finally {
+      await server.stop();
+    }
+  }
+}
+
 await benchMerge();
 await benchBearer();
 await benchTokenRefresh();
+await benchCaldavListing();
