@@ -76,7 +76,7 @@ export interface ContractFixture {
 }
 
 /**
- * Cases an adapter is known to fail today, by test name, with the reason: they run as
- * `todo` (reported, not failing the run) until the adapter is fixed.
+ * Cases an adapter is known to fail today, by test name, with the reason: reported as
+ * `todo` while they fail, failing once the adapter keeps them (remove the entry then).
  */
 export type KnownGaps = Readonly<Record<string, string>>;

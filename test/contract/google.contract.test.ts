@@ -112,24 +112,4 @@ async function startGoogleFixture(): Promise<ContractFixture> {
   };
 }
 
-/**
- * Where the Google adapter does not keep the contract yet; each runs as todo with the
- * reason, so the run shows it, until the adapter is fixed and the entry goes.
- */
-const STALE_PRECONDITION = 'the Google adapter sends no If-Match with the version the caller saw, so a stale write goes through';
-const FOLLOWING_COUNT = 'the Google adapter counts the continuing series from the occurrences it sees, not from the rule (EXDATEs and moved occurrences count toward COUNT)';
-const READ_ONLY_MAPPING = 'the Google adapter maps 403 requiredAccessLevel to INSUFFICIENT_SCOPE (502) instead of READ_ONLY (403 calendar_read_only)';
-const knownGaps = {
-  'an update with a stale version is CONFLICT and changes nothing; the current version is accepted': STALE_PRECONDITION,
-  'a delete with a stale version is CONFLICT and changes nothing': STALE_PRECONDITION,
-  'an occurrence edit or delete with a stale version of its series is CONFLICT and changes nothing': STALE_PRECONDITION,
-  'API: a stale If-Match on PUT and DELETE /api/event is 409 and changes nothing': STALE_PRECONDITION,
-  'following: earlier exceptions stay; later ones too (moved stays moved, cancelled stays cancelled, EXDATEs stay)':
-    'the Google adapter does not carry later exceptions into the continuing series: cancelled occurrences come back, moved ones go back',
-  'a COUNT series split with following after an EXDATE: both series together have exactly the original occurrences': FOLLOWING_COUNT,
-  'a COUNT series split with following after an occurrence moved past the split point: exactly the original occurrences': FOLLOWING_COUNT,
-  'create, update and delete on it are READ_ONLY and change nothing': READ_ONLY_MAPPING,
-  'API: writes to a read-only calendar are 403 calendar_read_only; GET /api/calendars says readOnly': READ_ONLY_MAPPING,
-};
-
-runProviderContract('google on the emulator', startGoogleFixture, { knownGaps });
+runProviderContract('google on the emulator', startGoogleFixture);
