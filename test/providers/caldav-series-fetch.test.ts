@@ -63,10 +63,16 @@ for (const choice of CALDAV_SERVERS) {
       await put(calendar, 'rdate', ['DTSTART:20270105T120000Z', 'DTEND:20270105T130000Z', 'RDATE:20270309T120000Z', 'SUMMARY:Rdate']);
       await put(calendar, 'early', ['DTSTART:20261130T070000Z', 'DTEND:20261130T080000Z', 'RRULE:FREQ=WEEKLY;UNTIL=20270401T000000Z', 'SUMMARY:Early']);
       await put(calendar, 'single', ['DTSTART:20270310T150000Z', 'DTEND:20270310T160000Z', 'SUMMARY:Single']);
-      for (let i = 0; i < 105; i++) {
-        const day = `2026010${1 + (i % 5)}`;
-        const minute = String(i % 60).padStart(2, '0');
-        await put(many, `old-${i}`, [`DTSTART:${day}T10${minute}00Z`, `DTEND:${day}T11${minute}00Z`, 'RRULE:FREQ=DAILY;COUNT=2', `SUMMARY:Old ${i}`]);
+      // Eight PUTs in flight at a time: seeding is most of this file's time.
+      for (let batch = 0; batch < 105; batch += 8) {
+        await Promise.all(
+          Array.from({ length: Math.min(8, 105 - batch) }, (_, k) => {
+            const i = batch + k;
+            const day = `2026010${1 + (i % 5)}`;
+            const minute = String(i % 60).padStart(2, '0');
+            return put(many, `old-${i}`, [`DTSTART:${day}T10${minute}00Z`, `DTEND:${day}T11${minute}00Z`, 'RRULE:FREQ=DAILY;COUNT=2', `SUMMARY:Old ${i}`]);
+          }),
+        );
       }
     });
     after(async () => {
