@@ -29,8 +29,15 @@ export const DOCUMENTED_ERRORS: Readonly<Record<string, readonly Status[]>> = {
   'GET /metrics': [401],
 };
 
+/** Answers that are not errors and not in a route's own schema. */
+const OTHER_RESPONSES: Readonly<Record<string, Record<string, unknown>>> = {
+  'GET /api/oauth/authorize': {
+    302: { description: 'To the connect pages, with the request kept in the signed oauth_req cookie; or back to redirect_uri with `error=` once the client and redirect URI are known good' },
+  },
+};
+
 const WHY: Record<Status | 500, string> = {
-  400: 'Invalid request: a missing, malformed or contradictory parameter (see `message` and `details`)',
+  400: 'Invalid request: a missing, malformed or contradictory parameter (see `message` and `details`). Browser-facing routes (authorize) answer with an HTML page unless the request accepts only JSON',
   401: 'Missing, invalid, expired or revoked credentials (or a write under a read-only scope)',
   403: 'The scope or the calendar does not allow this (free-busy calendar list, read-only calendar)',
   404: 'Unknown calendar or event',
@@ -110,7 +117,7 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
       const key = `${methods[0]} ${url}`;
       if (!schema || (schema as { hide?: boolean }).hide) return { schema, url };
       // A route's own response schema for a status (e.g. readiness' 503 report) wins over the generic one.
-      const response = { ...errorResponses(key), ...((schema as { response?: Record<string, unknown> }).response ?? {}) };
+      const response = { ...errorResponses(key), ...OTHER_RESPONSES[key], ...((schema as { response?: Record<string, unknown> }).response ?? {}) };
       return { schema: { ...schema, response }, url };
     },
   };

@@ -52,6 +52,9 @@ export function createShutdown(deps: ShutdownDeps): (signal: string) => Promise<
     log.info({ signal, timeoutMs: deps.timeoutMs }, 'shutting down: no new connections; finishing the requests in flight');
 
     let forced = false;
+    // A keep-alive connection that goes idle after its last response would hold the
+    // listener open until the client drops it: close such connections as they go idle.
+    const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
     const force = setTimeout(() => {
       forced = true;
       log.warn({ timeoutMs: deps.timeoutMs }, 'requests still running at the shutdown deadline: closing their connections');
@@ -68,6 +71,7 @@ export function createShutdown(deps: ShutdownDeps): (signal: string) => Promise<
       forced = true;
     } finally {
       clearTimeout(force);
+      clearInterval(sweep);
     }
     await background;
 
