@@ -26,7 +26,8 @@ function sources(dir, out) {
 /** SHA-256 over the server's TypeScript sources and compiler settings (paths and contents). */
 export function sourceHash() {
   const hash = createHash('sha256');
-  const files = [...sources(join(ROOT, 'src'), []), ...CONFIGS.map((c) => join(ROOT, c))].sort();
+  // A missing config hashes differently from a present one: the build then counts as stale.
+  const files = [...sources(join(ROOT, 'src'), []), ...CONFIGS.map((c) => join(ROOT, c)).filter((f) => existsSync(f))].sort();
   for (const file of files) {
     hash.update(relative(ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
   }

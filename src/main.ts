@@ -49,7 +49,7 @@ async function runtimeOrFail(config: Config, logStream: NodeJS.WritableStream): 
     return await createRuntime(config, { logStream, processMetrics: true });
   } catch (err) {
     if (err instanceof ConfigError) fail(`Configuration error: ${err.message}`, 2);
-    fail(`Cannot start: ${describeDatabase(config)} could not be opened: ${(err as Error).message}`);
+    fail(`Cannot start: ${(err as Error).message}`);
   }
 }
 

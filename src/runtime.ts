@@ -17,7 +17,7 @@ import { buildProviderRegistry } from './providers/build-registry.js';
 import { createServices, type Services } from './services.js';
 import { Readiness, type ReadinessCheck } from './api/health.route.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
-import { migrateToLatest, openStorage, type Storage } from './storage/db.js';
+import { describeDatabase, migrateToLatest, openStorage, type Storage } from './storage/db.js';
 import { AccountContexts } from './api/account-contexts.js';
 import { SyncEngine } from './sync/sync-engine.js';
 
@@ -57,13 +57,26 @@ export function resolveSecret(config: Config): string {
   return loadOrCreateSecretKey(config.dataDir).key;
 }
 
+/** The database could not be opened or migrated; the message names which one (never its password). */
+export class StorageUnavailableError extends Error {
+  constructor(config: Pick<Config, 'databaseUrl' | 'dataDir'>, cause: unknown) {
+    super(`${describeDatabase(config)} could not be opened: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'StorageUnavailableError';
+  }
+}
+
 export async function openStorageMigrated(config: Config): Promise<Storage> {
-  const storage = openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  let storage: Storage;
+  try {
+    storage = openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  } catch (err) {
+    throw new StorageUnavailableError(config, err);
+  }
   try {
     await migrateToLatest(storage);
   } catch (err) {
-    await storage.close();
-    throw err;
+    await storage.close().catch(() => undefined);
+    throw new StorageUnavailableError(config, err);
   }
   return storage;
 }

@@ -169,6 +169,14 @@ function syncConfig(env: Env): SyncConfig {
   };
 }
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function logLevel(env: Env): string {
+  const raw = env.LOG_LEVEL?.trim().toLowerCase() || 'info';
+  if (!LOG_LEVELS.includes(raw)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'PORT', 3000, 0, 65535);
   const host = env.HOST?.trim() || '0.0.0.0';
@@ -192,7 +200,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl,
     secretKey,
     allowPrivateNetworks: bool(env, 'ALMANAC_ALLOW_PRIVATE_NETWORKS', false),
-    logLevel: env.LOG_LEVEL?.trim() || 'info',
+    logLevel: logLevel(env),
     trustProxy: bool(env, 'ALMANAC_TRUST_PROXY', false),
     rateLimit: {
       perToken: int(env, 'ALMANAC_RATE_LIMIT_PER_TOKEN', 600, 1, 1_000_000),

@@ -113,6 +113,21 @@ test('a bad setting is one line and exit code 2', async () => {
   assert.equal(r.stderr, 'Configuration error: PORT must be a whole number, got "eighty"\n');
 });
 
+test('an unreachable database is one line naming it (never its password) and exit code 1', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const port = await freePort();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: new URL('../../', import.meta.url).pathname,
+    env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: `postgres://almanac:hunter2@127.0.0.1:${port}/almanac`, ALMANAC_SECRET_KEY: 'k'.repeat(40) },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, new RegExp(`^Cannot start: PostgreSQL postgres://almanac:\\*\\*\\*@127\\.0\\.0\\.1:${port}/almanac could not be opened: .*ECONNREFUSED.*\\n$`));
+  assert.doesNotMatch(r.stdout + r.stderr, /hunter2/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+});
+
 test('configuration is validated once with clear messages', () => {
   const bad: [Record<string, string>, RegExp][] = [
     [{ PORT: 'eighty' }, /PORT must be a whole number/],
@@ -128,6 +143,7 @@ test('configuration is validated once with clear messages', () => {
     [{ ALMANAC_METRICS_TOKEN: 'short' }, /ALMANAC_METRICS_TOKEN must be at least 16 characters/],
     [{ ALMANAC_METRICS_TOKEN: 'has a space in it, long enough' }, /without spaces/],
     [{ ALMANAC_SHUTDOWN_TIMEOUT_SECONDS: '0' }, /ALMANAC_SHUTDOWN_TIMEOUT_SECONDS must be between 1 and 600/],
+    [{ LOG_LEVEL: 'verbose' }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
   ];
   for (const [env, message] of bad) assert.throws(() => loadConfig(env), (e: Error) => e instanceof ConfigError && message.test(e.message), JSON.stringify(env));
   const c = loadConfig({});
