@@ -15,10 +15,13 @@ type Status = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 502 | 503;
 /** Which error statuses each documented operation can answer (500 is added to all). */
 export const DOCUMENTED_ERRORS: Readonly<Record<string, readonly Status[]>> = {
   'GET /api/oauth/authorize': [400, 401, 429],
+  'POST /api/oauth/par': [400, 401, 413, 415, 429],
   'POST /api/oauth/token': [400, 401, 413, 415, 429],
   'POST /api/oauth/revoke': [400, 413, 415, 429],
   'GET /api/oauth/connection-status': [401, 429],
   'POST /api/oauth/disconnect': [400, 401, 429],
+  'GET /api/connection-status': [401, 429],
+  'POST /api/disconnect': [400, 401, 429],
   'GET /api/calendars': [401, 403, 429, 502],
   'GET /api/events': [400, 401, 429, 502],
   'POST /api/event': [400, 401, 403, 404, 413, 415, 429, 502],
@@ -65,7 +68,7 @@ const oauthErrorBody: OpenAPIV3_1.SchemaObject = {
   type: 'object',
   required: ['error', 'error_description'],
   properties: {
-    error: { type: 'string', enum: ['invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope', 'server_error'] },
+    error: { type: 'string', enum: ['invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'unsupported_response_type', 'invalid_scope', 'server_error'] },
     error_description: { type: 'string' },
     message: { type: 'string', description: 'The same text as error_description (what the official SDKs read)' },
   },
@@ -79,7 +82,7 @@ const retryHeaders = {
 };
 
 /** OAuth endpoints answer RFC 6749 bodies; everything else the API's own. */
-const OAUTH_BODIES = new Set(['POST /api/oauth/token', 'POST /api/oauth/revoke']);
+const OAUTH_BODIES = new Set(['POST /api/oauth/par', 'POST /api/oauth/token', 'POST /api/oauth/revoke']);
 
 function errorResponses(key: string): Record<string, unknown> {
   const statuses = [...(DOCUMENTED_ERRORS[key] ?? []), 500 as const];

@@ -78,7 +78,7 @@ describe('OpenAPI document', () => {
       return schemas[ref.split('/').pop()!]!;
     };
     const client = await server.createClient();
-    const code = await server.runtime.services.tokens.issueCode({ clientId: client.clientId, userId: (await server.runtime.services.users.findOrCreate(client.clientId, 'u')).id, scope: 'read', redirectUri: client.redirectUri, redirectUriExplicit: false, codeChallenge: null });
+    const code = await server.runtime.services.tokens.issueCode({ clientId: client.clientId, userId: (await server.runtime.services.users.findOrCreate(client.clientId, 'u')).id, sessionId: 'openapi-test', scope: 'read', redirectUri: client.redirectUri, redirectUriExplicit: false, codeChallenge: null });
     const tokens = await server.runtime.services.tokens.exchangeCode((await server.runtime.services.clientsRepo.find(client.clientId))!, { code });
     const bearer = { authorization: `Bearer ${tokens.access_token}` };
 
@@ -87,6 +87,8 @@ describe('OpenAPI document', () => {
       ['/api/events', 'get', { headers: bearer }, 400],
       ['/api/event', 'post', { headers: bearer }, 401],
       ['/api/oauth/token', 'post', { headers: { 'content-type': 'application/json' }, body: '{}' }, 400],
+      ['/api/oauth/par', 'post', { headers: { 'content-type': 'application/json' }, body: '{}' }, 400],
+      ['/api/connection-status', 'get', {}, 401],
       ['/api/oauth/token', 'post', { headers: { 'content-type': 'application/xml' }, body: '<x/>' }, 415],
     ];
     for (const [path, method, init, status] of cases) {

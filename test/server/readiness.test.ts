@@ -48,6 +48,42 @@ for (const { dialect, skip } of await dialects()) {
   });
 }
 
+describe('the sync worker in readiness', () => {
+  test('reported where it runs: not critical for an "all" instance, critical for a worker-only one; stopped means unready there', async () => {
+    const all = await startServer({ sync: true });
+    try {
+      await nextRound();
+      const r = await ready(all);
+      assert.equal(r.status, 200);
+      assert.equal(r.body.checks.worker?.status, 'ok');
+      assert.equal(r.body.checks.worker?.critical, false);
+    } finally {
+      await all.close();
+    }
+
+    const worker = await startServer({ sync: true, env: { ALMANAC_ROLE: 'worker' } });
+    try {
+      await nextRound();
+      assert.equal((await ready(worker)).body.checks.worker?.critical, true);
+      await worker.runtime.stopBackground(1000);
+      await nextRound();
+      const stopped = await ready(worker);
+      assert.equal(stopped.status, 503);
+      assert.equal(stopped.body.status, 'unavailable');
+      assert.equal(stopped.body.checks.worker?.status, 'failing');
+    } finally {
+      await worker.close();
+    }
+
+    const api = await startServer({ sync: true, env: { ALMANAC_ROLE: 'api' } });
+    try {
+      assert.equal((await ready(api)).body.checks.worker, undefined, 'no worker runs on an api-only instance');
+    } finally {
+      await api.close();
+    }
+  });
+});
+
 describe('draining', () => {
   test('once shutdown starts, readiness answers 503 "draining" while liveness stays ok', async () => {
     const server = await startServer();
