@@ -95,7 +95,8 @@ describe('SIGTERM during a slow provider call', { skip: RADICALE_SKIP }, () => {
   });
 
   async function serverWithAccount(env: Record<string, string>): Promise<{ server: ServerProcess; token: string }> {
-    const server = await startServerProcess({ ALMANAC_DATA_DIR: dir, ALMANAC_DEMO_CLIENT: 'false', ALMANAC_ALLOW_PRIVATE_NETWORKS: 'true', ...env });
+    // API only, reading live: the request in flight is the provider call (no sync traffic, no mirror answer).
+    const server = await startServerProcess({ ALMANAC_DATA_DIR: dir, ALMANAC_DEMO_CLIENT: 'false', ALMANAC_ALLOW_PRIVATE_NETWORKS: 'true', ALMANAC_ROLE: 'api', ALMANAC_READ_MODE: 'live', ...env });
     const s = await openConnect(server.url, { client_id: client.clientId, user_id: `user-${Date.now()}` });
     assert.equal((await connectCaldav(server.url, s, { server_url: proxy.url, username: 'alice', password: 'alice-pw' })).status, 303);
     const tokens = await finishConnect(server.url, s, client);
