@@ -21,6 +21,9 @@ import { describeDatabase, migrateToLatest, openStorage, type Storage } from './
 import { AccountContexts } from './api/account-contexts.js';
 import { SyncEngine } from './sync/sync-engine.js';
 
+/** How long a start waits for Redis before serving (then rate limits count in memory until it comes). */
+const REDIS_CONNECT_WAIT_MS = 2000;
+
 /** How often expired pending connections, pushed requests and codes are deleted when no write path did it. */
 const HOUSEKEEPING_INTERVAL_MS = 10 * 60_000;
 
@@ -41,13 +44,6 @@ export interface Runtime {
   closeResources(): Promise<void>;
   /** stopBackground(), app.close() (waits for requests in flight), then closeResources(). */
   close(): Promise<void>;
-}
-
-export interface RuntimeOptions {
-  /** A pino destination (tests collect log lines; the server passes its own stdout writer). */
-  logStream?: NodeJS.WritableStream;
-  /** Export process-wide metrics (CPU, memory, event loop): the real server, once per process. */
-  processMetrics?: boolean;
 }
 
 export function resolveSecret(config: Config): string {
@@ -135,6 +131,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const storage = await openStorageMigrated(config);
   const services = createServices(config, storage, keys);
   const rateLimitStore = createRateLimitStore(config);
+  await rateLimitStore.connected?.(REDIS_CONNECT_WAIT_MS);
   const { registry, userServerFetch, google } = buildProviderRegistry(config);
   const metrics = createMetrics({ processMetrics: options.processMetrics });
   const observe = (provider: string, outcome: string, seconds: number) => {

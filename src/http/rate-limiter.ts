@@ -14,6 +14,8 @@ export interface RateLimitStore {
   hit(key: string, windowMs: number, now: number): Promise<WindowHit>;
   /** Resolves when the shared store answers (readiness); absent for in-process stores. */
   ping?(): Promise<void>;
+  /** Waits (at most `ms`) for the shared store's connection at start. */
+  connected?(ms: number): Promise<void>;
   close?(): Promise<void>;
   /** Where counts live now, for /api/health (see redis-fallback-store.ts). */
   readonly mode?: 'memory' | 'redis' | 'memory-fallback';
