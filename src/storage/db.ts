@@ -101,8 +101,13 @@ function withStatementCache(sqlite: SQLite.Database, max = 500): SqliteDatabase 
   };
 }
 
+/**
+ * Migration numbers are handed out per piece of work and land in any order, so a
+ * database may have run 006 before 004 arrived: unordered migrations are allowed and
+ * the missing ones run. (Each migration touches only its own tables and columns.)
+ */
 export async function migrateToLatest(storage: Storage): Promise<string[]> {
-  const migrator = new Migrator({ db: storage.db, provider: migrationProvider });
+  const migrator = new Migrator({ db: storage.db, provider: migrationProvider, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
