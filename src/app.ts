@@ -10,7 +10,7 @@ import type { Config } from './config/config.js';
 import type { Keys } from './crypto/keys.js';
 import { AccountContexts } from './api/account-contexts.js';
 import { registerConnectionRoutes } from './api/connections.routes.js';
-import { registerHealthRoute } from './api/health.route.js';
+import { registerHealthRoutes, type Readiness } from './api/health.route.js';
 import { CalendarDirectory } from './api/calendar-directory.js';
 import { registerCalendarsRoute } from './api/calendars.route.js';
 import { registerEventsRoutes } from './api/events.routes.js';
@@ -39,6 +39,11 @@ import type { ProviderRegistry } from './providers/registry.js';
 import type { Services } from './services.js';
 import { createLoggerOptions } from './http/logger.js';
 import { registerDemoCallbackRoute } from './demo/demo-callback.route.js';
+import type { Metrics } from './metrics/metrics.js';
+import { registerHttpMetrics } from './metrics/http-metrics.js';
+import { registerMetricsRoute } from './metrics/metrics.route.js';
+import { registerApiDocsRoutes } from './site/api-docs.route.js';
+import { registerHomeRoute } from './site/home.route.js';
 import { registerCaldavConnectRoutes } from './connect/caldav-connect.routes.js';
 import { registerGoogleConnectRoutes } from './connect/google-connect.routes.js';
 import type { GoogleOAuthClient } from './providers/google/index.js';
@@ -58,7 +63,9 @@ export interface AppDeps {
   pages: ConnectPages;
   /** Makes an account's sync due now (after a write through the API). */
   syncSoon(accountId: string): Promise<void>;
-  /** Test hook: a pino destination for log assertions. */
+  metrics: Metrics;
+  readiness: Readiness;
+  /** Where logs go: the server's stdout writer, or a test's collector. */
   logStream?: NodeJS.WritableStream;
 }
 
@@ -80,6 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // RFC 6797 §7.2: HSTS only on answers that travelled over TLS (behind a proxy: ALMANAC_TRUST_PROXY).
     if (request.protocol === 'https') reply.header('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
   });
+  registerHttpMetrics(app, deps.metrics);
 
   installErrorHandler(app, (request, reply, e) => pages.error(request, reply, e));
   installJsonBodyParser(app, { bodyLimit: BODY_LIMIT });
@@ -87,17 +95,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 64 * 1024 });
   await registerOpenApi(app, config.publicUrl);
+  registerApiDocsRoutes(app, { publicUrl: config.publicUrl });
 
-  const limiter = new RateLimiter(deps.rateLimitStore, config.rateLimit.windowSeconds * 1000);
+  const limiter = new RateLimiter(deps.rateLimitStore, config.rateLimit.windowSeconds * 1000, (limit) => deps.metrics.rateLimitRejections.inc({ limit }));
   const ipLimit = createIpLimit(limiter, config.rateLimit.perIp);
   const guard = createBearerGuard({ tokens: services.tokens, limiter, limits: config.rateLimit });
   const secureCookies = config.publicUrl.startsWith('https://');
   const disconnector = new AccountDisconnector(services.accounts, registry);
   const sessions = new SessionLoader(keys.cookies, services.clientsRepo, pages);
-  const contexts = new AccountContexts(services.accounts, registry);
+  const contexts = new AccountContexts(services.accounts, registry, (provider, outcome, seconds) => {
+    deps.metrics.providerCalls.inc({ provider, outcome });
+    deps.metrics.providerDuration.observe({ provider }, seconds);
+  });
 
   deps.rateLimitStore.useLogger?.(app.log);
-  registerHealthRoute(app, { rateLimitMode: () => deps.rateLimitStore.mode ?? 'memory' });
+  registerHomeRoute(app, { publicUrl: config.publicUrl, ...(config.demoClient ? { demoClients: services.demoClients } : {}) });
+  registerHealthRoutes(app, { readiness: deps.readiness, rateLimitMode: () => deps.rateLimitStore.mode ?? 'memory' });
+  if (config.metricsToken) registerMetricsRoute(app, { metrics: deps.metrics, token: config.metricsToken });
   registerAuthorizeRoute(app, {
     clients: services.clientsRepo,
     users: services.users,
@@ -128,7 +142,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     discoverApple: (input) => discoverAppleAccount(deps.userServerFetch, { ...input, serverUrl: config.icloudCaldavUrl }),
   });
   if (deps.google) registerGoogleConnectRoutes(app, { ...connectBase, oauth: deps.google, publicUrl: config.publicUrl });
-  if (config.demoClient) registerDemoCallbackRoute(app, config.publicUrl);
+  if (config.demoClient) registerDemoCallbackRoute(app, { publicUrl: config.publicUrl, demoClients: services.demoClients });
   const freshness = new MirrorFreshness(config.sync);
   const directory = new CalendarDirectory({ accounts: services.accounts, contexts, calendars: services.calendars, jobs: services.jobs, freshness });
   registerCalendarsRoute(app, { guard, directory });

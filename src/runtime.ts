@@ -1,8 +1,10 @@
 /**
  * Everything a running Almanac needs, assembled from a Config: key, storage (migrated),
- * rate-limit store, providers, pages, the app. main.ts, the CLI and the tests share it.
+ * rate-limit store, providers, pages, metrics, readiness checks, the app. main.ts, the
+ * CLI and the tests share it.
  */
 import { Redis } from 'ioredis';
+import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { ConfigError, type Config } from './config/config.js';
@@ -13,9 +15,14 @@ import { MemoryRateLimitStore, type RateLimitStore } from './http/rate-limiter.j
 import { RedisFallbackStore } from './http/redis-fallback-store.js';
 import { buildProviderRegistry } from './providers/build-registry.js';
 import { createServices, type Services } from './services.js';
-import { migrateToLatest, openStorage, type Storage } from './storage/db.js';
+import { Readiness, type ReadinessCheck } from './api/health.route.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { describeDatabase, migrateToLatest, openStorage, type Storage } from './storage/db.js';
 import { AccountContexts } from './api/account-contexts.js';
 import { SyncEngine } from './sync/sync-engine.js';
+
+/** How long a start waits for Redis before serving (then rate limits count in memory until it comes). */
+const REDIS_CONNECT_WAIT_MS = 2000;
 
 /** How often expired pending connections, pushed requests and codes are deleted when no write path did it. */
 const HOUSEKEEPING_INTERVAL_MS = 10 * 60_000;
@@ -27,8 +34,15 @@ export interface Runtime {
   services: Services;
   app: FastifyInstance;
   sync: SyncEngine;
+  metrics: Metrics;
+  readiness: Readiness;
   /** Starts the background work this instance's role includes (the sync schedule). */
   startBackground(): Promise<void>;
+  /** Stops background work: no new sync jobs; running ones get up to `graceMs`, the rest resume elsewhere after their lease. */
+  stopBackground(graceMs?: number): Promise<void>;
+  /** Closes what outlives the HTTP server and background work: the rate-limit store and storage. */
+  closeResources(): Promise<void>;
+  /** stopBackground(), app.close() (waits for requests in flight), then closeResources(). */
   close(): Promise<void>;
 }
 
@@ -39,13 +53,26 @@ export function resolveSecret(config: Config): string {
   return loadOrCreateSecretKey(config.dataDir).key;
 }
 
+/** The database could not be opened or migrated; the message names which one (never its password). */
+export class StorageUnavailableError extends Error {
+  constructor(config: Pick<Config, 'databaseUrl' | 'dataDir'>, cause: unknown) {
+    super(`${describeDatabase(config)} could not be opened: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'StorageUnavailableError';
+  }
+}
+
 export async function openStorageMigrated(config: Config): Promise<Storage> {
-  const storage = openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  let storage: Storage;
+  try {
+    storage = openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  } catch (err) {
+    throw new StorageUnavailableError(config, err);
+  }
   try {
     await migrateToLatest(storage);
   } catch (err) {
-    await storage.close();
-    throw err;
+    await storage.close().catch(() => undefined);
+    throw new StorageUnavailableError(config, err);
   }
   return storage;
 }
@@ -66,9 +93,37 @@ function createRateLimitStore(config: Config): RateLimitStore {
 }
 
 export interface RuntimeOptions {
+  /** A pino destination (tests collect log lines; the server passes its own stdout writer). */
   logStream?: NodeJS.WritableStream;
   /** Faster sync ticks and shorter leases, for tests. */
   syncTuning?: { tickMs?: number; leaseMs?: number };
+  /** Export process-wide metrics (CPU, memory, event loop): the real server, once per process. */
+  processMetrics?: boolean;
+}
+
+function readinessChecks(storage: Storage, rateLimitStore: RateLimitStore): ReadinessCheck[] {
+  const checks: ReadinessCheck[] = [{ name: 'database', critical: true, check: async () => void (await sql`select 1`.execute(storage.db)) }];
+  const ping = rateLimitStore.ping?.bind(rateLimitStore);
+  if (ping) checks.push({ name: 'redis', critical: false, check: ping });
+  return checks;
+}
+
+/**
+ * The sync worker is healthy while it runs and its ticks complete. It decides readiness
+ * only for a worker-only instance: an `all` instance still serves the API when its
+ * worker stalls, and other instances' workers take over its jobs after their leases.
+ */
+function workerCheck(sync: SyncEngine, critical: boolean, tickMs: number): ReadinessCheck {
+  const stalledAfterMs = Math.max(30_000, 10 * tickMs);
+  return {
+    name: 'worker',
+    critical,
+    async check() {
+      const { running, lastTickAt } = sync.worker.status();
+      if (!running) throw new Error('the sync worker is stopped');
+      if (lastTickAt === undefined || Date.now() - lastTickAt > stalledAfterMs) throw new Error(`no sync tick completed in the last ${stalledAfterMs} ms`);
+    },
+  };
 }
 
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -76,18 +131,26 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const storage = await openStorageMigrated(config);
   const services = createServices(config, storage, keys);
   const rateLimitStore = createRateLimitStore(config);
+  await rateLimitStore.connected?.(REDIS_CONNECT_WAIT_MS);
   const { registry, userServerFetch, google } = buildProviderRegistry(config);
+  const metrics = createMetrics({ processMetrics: options.processMetrics });
+  const observe = (provider: string, outcome: string, seconds: number) => {
+    metrics.providerCalls.inc({ provider, outcome });
+    metrics.providerDuration.observe({ provider }, seconds);
+  };
+  // Checks run on requests only, so `app` exists by the time a failure is logged.
+  const readiness = new Readiness(readinessChecks(storage, rateLimitStore), (name, err) => app.log.warn({ check: name, err }, 'readiness check failed'));
   // The engine needs the app's logger and the app needs to wake the engine: bound after both exist.
   const engine: { current?: SyncEngine } = {};
   const syncSoon = async (accountId: string) => {
     await engine.current?.syncSoon(accountId);
   };
-  const app = await buildApp({ config, keys, services, rateLimitStore, registry, userServerFetch, google, pages: createHtmlPages(keys.cookies), syncSoon, logStream: options.logStream });
+  const app = await buildApp({ config, keys, services, rateLimitStore, registry, userServerFetch, google, pages: createHtmlPages(keys.cookies), syncSoon, logStream: options.logStream, metrics, readiness });
   const sync = new SyncEngine({
     config: config.sync,
     storage,
     repos: services,
-    contexts: new AccountContexts(services.accounts, registry),
+    contexts: new AccountContexts(services.accounts, registry, observe),
     registry,
     log: app.log,
     ...options.syncTuning,
@@ -97,6 +160,14 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const legacy = await services.accounts.upgradeLegacyIdentities();
   if (legacy.skipped > 0) app.log.warn({ upgraded: legacy.upgraded, skipped: legacy.skipped }, 'some CalDAV accounts keep a legacy identity (unreadable credentials or a duplicate)');
   services.housekeeping.start(HOUSEKEEPING_INTERVAL_MS, (err) => app.log.warn({ err: (err as Error).message }, 'housekeeping sweep failed; the next one retries'));
+  const closeResources = async () => {
+    await rateLimitStore.close?.();
+    await storage.close();
+  };
+  const stopBackground = async (graceMs?: number) => {
+    services.housekeeping.stop();
+    await sync.stop(graceMs);
+  };
   return {
     config,
     keys,
@@ -104,15 +175,19 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     services,
     app,
     sync,
+    metrics,
+    readiness,
     async startBackground() {
-      if (config.role !== 'api') await sync.start();
+      if (config.role === 'api') return;
+      await sync.start();
+      readiness.add(workerCheck(sync, config.role === 'worker', options.syncTuning?.tickMs ?? 1000));
     },
+    stopBackground,
+    closeResources,
     async close() {
-      await sync.stop();
-      services.housekeeping.stop();
+      await stopBackground();
       await app.close();
-      await rateLimitStore.close?.();
-      await storage.close();
+      await closeResources();
     },
   };
 }

@@ -9,11 +9,13 @@ import { ClientRegistry } from './oauth/client-registry.js';
 import { PushedRequests } from './oauth/pushed-requests.js';
 import { TokenService } from './oauth/token.service.js';
 import { TokenSigner } from './oauth/token-signer.js';
+import { DemoClients } from './demo/demo-client.js';
 import type { Storage } from './storage/db.js';
 import { Housekeeping } from './storage/housekeeping.js';
 import { AccountsRepository } from './storage/repositories/accounts.repo.js';
 import { AuthCodesRepository } from './storage/repositories/auth-codes.repo.js';
 import { ClientsRepository } from './storage/repositories/clients.repo.js';
+import { DemoClientRepository } from './storage/repositories/demo-client.repo.js';
 import { EndUsersRepository } from './storage/repositories/end-users.repo.js';
 import { GrantsRepository } from './storage/repositories/grants.repo.js';
 import { PushedRequestsRepository } from './storage/repositories/pushed-requests.repo.js';
@@ -36,6 +38,7 @@ export interface Services {
   mirror: MirrorRepository;
   pushed: PushedRequests;
   housekeeping: Housekeeping;
+  demoClients: DemoClients;
 }
 
 export function createServices(config: Pick<Config, 'publicUrl' | 'refreshGraceSeconds'>, storage: Storage, keys: Keys): Services {
@@ -57,9 +60,10 @@ export function createServices(config: Pick<Config, 'publicUrl' | 'refreshGraceS
     refreshGraceMs: config.refreshGraceSeconds * 1000,
   });
   const mirrorBox = new SecretBox(keys.mirror);
+  const clients = new ClientRegistry(clientsRepo, keys.clientSecrets);
   return {
     clientsRepo,
-    clients: new ClientRegistry(clientsRepo, keys.clientSecrets),
+    clients,
     users,
     accounts,
     signer,
@@ -70,5 +74,6 @@ export function createServices(config: Pick<Config, 'publicUrl' | 'refreshGraceS
     mirror: new MirrorRepository(storage.db, mirrorBox),
     pushed: new PushedRequests(pushedRepo, keys.lookup),
     housekeeping: new Housekeeping(accounts, codes, pushedRepo),
+    demoClients: new DemoClients(clients, new DemoClientRepository(storage.db), keys.credentials),
   };
 }

@@ -14,10 +14,14 @@ export interface AccountHandle {
   context: ProviderContext;
 }
 
+/** Told of every provider operation: which provider, `ok` or the ProviderError code, and how long it took. */
+export type ProviderCallObserver = (provider: string, outcome: string, seconds: number) => void;
+
 export class AccountContexts {
   constructor(
     private readonly accounts: AccountsRepository,
     private readonly registry: ProviderRegistry,
+    private readonly observe: ProviderCallObserver = () => undefined,
   ) {}
 
   async open(account: AccountRecord, log: FastifyBaseLogger, signal?: AbortSignal): Promise<AccountHandle> {
@@ -50,14 +54,18 @@ export class AccountContexts {
    * clears that mark.
    */
   async run<T>(handle: AccountHandle, call: (ctx: ProviderContext) => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const observe = (outcome: string) => this.observe(handle.account.provider, outcome, (performance.now() - started) / 1000);
     try {
       const result = await call(handle.context);
+      observe('ok');
       if (handle.account.syncState === 'reauth_required') {
         await this.accounts.setSyncState(handle.account.id, 'ok');
         handle.account = { ...handle.account, syncState: 'ok' };
       }
       return result;
     } catch (err) {
+      observe(err instanceof ProviderError ? err.code.toLowerCase() : 'error');
       if (err instanceof ProviderError) {
         err.provider ??= handle.account.provider;
         if (err.code === 'AUTH_REVOKED' && handle.account.syncState !== 'reauth_required') {

@@ -72,6 +72,10 @@ export interface Config {
    * again (a lost response must not log the user out); 0 = strict reuse detection.
    */
   refreshGraceSeconds: number;
+  /** Bearer token that unlocks GET /metrics; absent = no metrics endpoint. */
+  metricsToken?: string;
+  /** How long a SIGTERM waits for requests in flight before closing their connections, in ms. */
+  shutdownTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -82,6 +86,9 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+/** Where embedded mode keeps its SQLite file and key when ALMANAC_DATA_DIR is not set (relative to the working directory). */
+export const DEFAULT_DATA_DIR = './data';
 
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -162,6 +169,14 @@ function syncConfig(env: Env): SyncConfig {
   };
 }
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function logLevel(env: Env): string {
+  const raw = env.LOG_LEVEL?.trim().toLowerCase() || 'info';
+  if (!LOG_LEVELS.includes(raw)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'PORT', 3000, 0, 65535);
   const host = env.HOST?.trim() || '0.0.0.0';
@@ -169,19 +184,23 @@ export function loadConfig(env: Env = process.env): Config {
   const redisUrl = url(env, 'REDIS_URL', undefined, ['redis:', 'rediss:']);
   const publicUrl = url(env, 'ALMANAC_PUBLIC_URL', `http://localhost:${port}`, ['http:', 'https:'])!;
   const secretKey = env.ALMANAC_SECRET_KEY?.trim() || undefined;
+  const metricsToken = env.ALMANAC_METRICS_TOKEN?.trim() || undefined;
+  if (metricsToken !== undefined && (metricsToken.length < 16 || /[\s\u0000-\u001f\u007f]/.test(metricsToken))) {
+    throw new ConfigError('ALMANAC_METRICS_TOKEN must be at least 16 characters without spaces (e.g. `openssl rand -hex 24`)');
+  }
   if (secretKey !== undefined && secretKey.length < 32) {
     throw new ConfigError('ALMANAC_SECRET_KEY must be at least 32 characters (e.g. `openssl rand -base64 32`)');
   }
   return {
     port,
     host,
-    dataDir: resolve(env.ALMANAC_DATA_DIR?.trim() || './data'),
+    dataDir: resolve(env.ALMANAC_DATA_DIR?.trim() || DEFAULT_DATA_DIR),
     databaseUrl,
     redisUrl,
     publicUrl,
     secretKey,
     allowPrivateNetworks: bool(env, 'ALMANAC_ALLOW_PRIVATE_NETWORKS', false),
-    logLevel: env.LOG_LEVEL?.trim() || 'info',
+    logLevel: logLevel(env),
     trustProxy: bool(env, 'ALMANAC_TRUST_PROXY', false),
     rateLimit: {
       perToken: int(env, 'ALMANAC_RATE_LIMIT_PER_TOKEN', 600, 1, 1_000_000),
@@ -198,5 +217,7 @@ export function loadConfig(env: Env = process.env): Config {
     sync: syncConfig(env),
     refreshGraceSeconds: int(env, 'ALMANAC_REFRESH_GRACE_SECONDS', 30, 0, 3600),
     providerMaxResponseBytes: int(env, 'ALMANAC_PROVIDER_MAX_RESPONSE_BYTES', 10 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+    metricsToken,
+    shutdownTimeoutMs: int(env, 'ALMANAC_SHUTDOWN_TIMEOUT_SECONDS', 20, 1, 600) * 1000,
   };
 }

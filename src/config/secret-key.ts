@@ -6,8 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+export const SECRET_KEY_FILE = 'secret.key';
+
 export function loadOrCreateSecretKey(dataDir: string): { key: string; created: boolean } {
-  const path = join(dataDir, 'secret.key');
+  const path = join(dataDir, SECRET_KEY_FILE);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   try {
     const key = readFileSync(path, 'utf8').trim();

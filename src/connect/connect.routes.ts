@@ -19,6 +19,8 @@ import type { ConnectPages, HubAccount } from './connect-pages.js';
 import { noticeUrl, readNotice } from './hub-notice.js';
 import type { SessionAccounts } from './session-accounts.js';
 import { parseTheme, THEME_COOKIE } from './branding/index.js';
+import { encodeFlowPreferences, FLOW_PREFERENCES_COOKIE, FLOW_PREFERENCES_MAX_AGE_SECONDS } from './flow-preferences.js';
+import { negotiateLanguage } from './i18n/negotiate-language.js';
 import { FORM_FIELDS } from './views/view-models.js';
 import type { SessionLoader } from './session-loader.js';
 
@@ -85,11 +87,20 @@ export function registerConnectRoutes(app: FastifyInstance, deps: ConnectDeps): 
 
   const postedSession = (request: FastifyRequest, reply: FastifyReply) => sessions.requirePosted(request, reply);
 
-  /** The flow is over: neither cookie may start or explain anything any more. */
-  function endSession(reply: FastifyReply): void {
+  /**
+   * The flow is over: neither cookie may start or explain anything any more. The
+   * session's language and theme stay behind for the page the flow ends on.
+   */
+  function endSession(request: FastifyRequest, reply: FastifyReply, session: ConnectSession): void {
     const attrs = { httpOnly: true, sameSite: 'lax', secure: deps.secureCookies } as const;
     reply.clearCookie(SESSION_COOKIE, { ...attrs, path: '/' });
     reply.clearCookie(RESTART_COOKIE, { ...attrs, path: '/connect' });
+    const preferences = encodeFlowPreferences({
+      lng: negotiateLanguage({ lng: session.lng, acceptLanguage: request.headers['accept-language'] }),
+      theme: parseTheme(session.theme),
+      remembered: parseTheme(request.cookies?.[THEME_COOKIE]),
+    });
+    reply.setCookie(FLOW_PREFERENCES_COOKIE, preferences, { ...attrs, path: '/', maxAge: FLOW_PREFERENCES_MAX_AGE_SECONDS });
   }
 
   app.get('/connect', { preHandler: deps.ipLimit('connect'), schema: { hide: true } }, async (request, reply) => {
@@ -110,7 +121,7 @@ export function registerConnectRoutes(app: FastifyInstance, deps: ConnectDeps): 
       redirectUriExplicit: session.redirectUriExplicit,
       codeChallenge: session.codeChallenge ?? null,
     });
-    endSession(reply);
+    endSession(request, reply, session);
     return reply.header('Cache-Control', 'no-store').redirect(redirectWithParams(session.redirectUri, { code, state: session.state }), 302);
   });
 
@@ -118,7 +129,7 @@ export function registerConnectRoutes(app: FastifyInstance, deps: ConnectDeps): 
     const session = await postedSession(request, reply);
     if (!session) return reply;
     await deps.sessionAccounts.forget(session);
-    endSession(reply);
+    endSession(request, reply, session);
     return reply.redirect(redirectWithParams(session.redirectUri, { error: 'access_denied', error_description: 'The user cancelled', state: session.state }), 302);
   });
 

@@ -1,25 +1,45 @@
 /**
  * The demo client's redirect target: shows the code it received and the exact curl
- * command that exchanges it, so a newcomer can finish the flow without writing an app.
+ * commands that exchange it and call the API, so a newcomer can finish the flow
+ * without writing an app. The page speaks the connect flow's language and theme
+ * (handed on in the flow-preferences cookie).
  */
 import type { FastifyInstance } from 'fastify';
-import { DEMO_CALLBACK_PATH } from './demo-client.js';
+import { parseFlowPreferences, FLOW_PREFERENCES_COOKIE } from '../connect/flow-preferences.js';
+import { framePage, sendPage } from '../site/page-frame.js';
+import { DOCS_PATH } from '../site/api-docs.route.js';
+import { DEMO_CALLBACK_PATH, demoAuthorizeUrl, type DemoClients } from './demo-client.js';
+import { renderDemoCallback, type DemoOutcome } from './demo-callback.view.js';
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const MAX_PARAM = 2048;
 
-export function registerDemoCallbackRoute(app: FastifyInstance, publicUrl: string): void {
+function outcomeOf(query: Record<string, unknown>): DemoOutcome {
+  const str = (name: string) => (typeof query[name] === 'string' ? (query[name] as string).slice(0, MAX_PARAM) : undefined);
+  const code = str('code');
+  const error = str('error');
+  const state = str('state');
+  if (code) return { kind: 'code', code, ...(state !== undefined ? { state } : {}) };
+  if (error === 'access_denied') return { kind: 'cancelled' };
+  if (error) return { kind: 'error', error: error.slice(0, 100), ...(str('error_description') ? { description: str('error_description')!.slice(0, 300) } : {}) };
+  return { kind: 'empty' };
+}
+
+export function registerDemoCallbackRoute(app: FastifyInstance, deps: { publicUrl: string; demoClients: DemoClients }): void {
   app.get(DEMO_CALLBACK_PATH, { schema: { hide: true } }, async (request, reply) => {
-    const q = request.query as Record<string, unknown>;
-    const str = (name: string) => (typeof q[name] === 'string' ? (q[name] as string).slice(0, 2048) : undefined);
-    const code = str('code');
-    const error = str('error');
-    const body = code
-      ? `<h1>Authorization code received</h1><p>Exchange it within 10 minutes (it works once):</p><pre>curl -s -X POST ${esc(publicUrl)}/api/oauth/token \\
-  -u "$CLIENT_ID:$CLIENT_SECRET" \\
-  -d grant_type=authorization_code \\
-  -d code=${esc(code)}</pre><p>state: <code>${esc(str('state') ?? '')}</code></p>`
-      : `<h1>The flow ended without a code</h1><p>error: <code>${esc(error ?? 'none')}</code> ${esc(str('error_description') ?? '')}</p>`;
-    const html = `<!doctype html><html lang="en" dir="ltr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Almanac demo callback</title></head><body><main>${body}</main></body></html>`;
-    return reply.header('Content-Type', 'text/html; charset=utf-8').header('Content-Security-Policy', "default-src 'none'; base-uri 'none'; frame-ancestors 'none'").header('Cache-Control', 'no-store').header('Referrer-Policy', 'no-referrer').send(html);
+    const prefs = parseFlowPreferences(request.cookies?.[FLOW_PREFERENCES_COOKIE]);
+    const demo = await deps.demoClients.find();
+    const { vm, csp } = framePage(request, {
+      lng: prefs.lng,
+      theme: { param: prefs.theme, remembered: prefs.remembered },
+      ...(demo ? { branding: demo.branding, appName: demo.displayName ?? demo.name } : {}),
+    });
+    const html = renderDemoCallback({
+      ...vm,
+      outcome: outcomeOf(request.query as Record<string, unknown>),
+      publicUrl: deps.publicUrl,
+      ...(demo ? { clientId: demo.clientId, restartUrl: demoAuthorizeUrl(deps.publicUrl, demo.clientId) } : {}),
+      docsUrl: DOCS_PATH,
+    });
+    return sendPage(reply, 200, html, csp);
   });
 }

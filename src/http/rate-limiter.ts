@@ -12,6 +12,10 @@ export interface WindowHit {
 
 export interface RateLimitStore {
   hit(key: string, windowMs: number, now: number): Promise<WindowHit>;
+  /** Resolves when the shared store answers (readiness); absent for in-process stores. */
+  ping?(): Promise<void>;
+  /** Waits (at most `ms`) for the shared store's connection at start. */
+  connected?(ms: number): Promise<void>;
   close?(): Promise<void>;
   /** Where counts live now, for /api/health (see redis-fallback-store.ts). */
   readonly mode?: 'memory' | 'redis' | 'memory-fallback';
@@ -62,8 +66,16 @@ export class RedisRateLimitStore implements RateLimitStore {
     return { count, resetAt: now + (ttl > 0 ? ttl : windowMs) };
   }
 
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
   async close(): Promise<void> {
-    await this.redis.quit();
+    // QUIT waits for a reply that a dead Redis never sends: bounded, then the socket is dropped.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.redis.quit().catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
+    clearTimeout(timer);
+    this.redis.disconnect();
   }
 }
 
@@ -80,16 +92,21 @@ export interface LimitResult {
   resetSeconds: number;
 }
 
+/** Told of every refusal, with the kind of limit that decided (the key's first segment: token, client, ip). */
+export type RateLimitObserver = (limit: string) => void;
+
 export class RateLimiter {
   constructor(
     private readonly store: RateLimitStore,
     private readonly windowMs: number,
+    private readonly onRejected: RateLimitObserver = () => undefined,
   ) {}
 
   /** Counts the request against every check; the tightest one decides and is reported. */
   async check(checks: LimitCheck[], now = Date.now()): Promise<LimitResult> {
     const hits = await Promise.all(checks.map(async (c) => ({ c, hit: await this.store.hit(c.key, this.windowMs, now) })));
     let decisive: LimitResult | undefined;
+    let decisiveKey = '';
     for (const { c, hit } of hits) {
       const result: LimitResult = {
         allowed: hit.count <= c.limit,
@@ -99,9 +116,11 @@ export class RateLimiter {
       };
       if (!decisive || (!result.allowed && decisive.allowed) || (result.allowed === decisive.allowed && result.remaining < decisive.remaining)) {
         decisive = result;
+        decisiveKey = c.key;
       }
     }
     if (!decisive) throw new Error('rate limiter needs at least one check');
+    if (!decisive.allowed) this.onRejected(decisiveKey.split(':')[0] ?? 'unknown');
     return decisive;
   }
 }

@@ -60,6 +60,28 @@ export class RedisFallbackStore implements RateLimitStore {
     return this.fallback.hit(key, windowMs, now);
   }
 
+  /**
+   * Resolves once the connection is ready, or after `ms`: the first requests of a fresh
+   * start should not find Redis still connecting and count in memory (with a warning).
+   */
+  async connected(ms: number): Promise<void> {
+    if (this.redis.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.redis.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.redis.once('ready', done);
+    });
+  }
+
+  /** For readiness: whether Redis itself answers (the API keeps working either way). */
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
   async close(): Promise<void> {
     if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
     else this.redis.disconnect();

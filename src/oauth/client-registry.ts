@@ -3,7 +3,7 @@
  * only once (at creation or rotation) and are stored as keyed hashes (crypto/secret-hash.ts).
  */
 import { ValidationError, NotFoundError } from '../domain/errors.js';
-import { hashClientSecret, randomToken } from '../crypto/secret-hash.js';
+import { checkClientSecret, hashClientSecret, randomToken } from '../crypto/secret-hash.js';
 import type { ClientChanges, ClientRecord, ClientsRepository } from '../storage/repositories/clients.repo.js';
 import { validateBranding } from '../connect/branding/branding.js';
 
@@ -73,6 +73,9 @@ export interface NewClient {
   requirePar?: boolean;
 }
 
+/** Checks one redirect URI and returns it as stored; throws ValidationError. */
+export type RedirectUriCheck = (uri: string) => string;
+
 export interface ClientUpdate {
   name?: string;
   displayName?: string | null;
@@ -89,9 +92,13 @@ export class ClientRegistry {
     private readonly secretKey: Buffer,
   ) {}
 
-  async create(input: NewClient): Promise<{ client: ClientRecord; clientSecret: string }> {
+  /**
+   * `checkRedirectUri` is the third-party rule unless the target is one of this server's
+   * own pages (the demo callback), which lives wherever the server does, plain http included.
+   */
+  async create(input: NewClient, checkRedirectUri: RedirectUriCheck = validateRedirectUri): Promise<{ client: ClientRecord; clientSecret: string }> {
     if (input.redirectUris.length === 0) throw new ValidationError('At least one redirect URI is required');
-    const redirectUris = [...new Set(input.redirectUris.map(validateRedirectUri))];
+    const redirectUris = [...new Set(input.redirectUris.map(checkRedirectUri))];
     const clientSecret = randomToken(32);
     const client = await this.repo.insert({
       clientId: `alm_${randomToken(12)}`,
@@ -120,13 +127,13 @@ export class ClientRegistry {
     return this.repo.count();
   }
 
-  async update(clientId: string, input: ClientUpdate): Promise<ClientRecord> {
+  async update(clientId: string, input: ClientUpdate, checkRedirectUri: RedirectUriCheck = validateRedirectUri): Promise<ClientRecord> {
     const changes: ClientChanges = {};
     if (input.name !== undefined) changes.name = validateName(input.name, 'Name');
     if (input.displayName !== undefined) changes.displayName = input.displayName === null ? null : validateName(input.displayName, 'Display name');
     if (input.redirectUris !== undefined) {
       if (input.redirectUris.length === 0) throw new ValidationError('At least one redirect URI is required');
-      changes.redirectUris = [...new Set(input.redirectUris.map(validateRedirectUri))];
+      changes.redirectUris = [...new Set(input.redirectUris.map(checkRedirectUri))];
     }
     if (input.webhookUrl !== undefined) changes.webhookUrl = input.webhookUrl === null ? null : validateWebhookUrl(input.webhookUrl);
     if (input.branding !== undefined) changes.branding = checkedBranding(input.branding);
@@ -141,6 +148,12 @@ export class ClientRegistry {
     const updated = await this.repo.update(clientId, { secretHash: hashClientSecret(this.secretKey, clientSecret) });
     if (!updated) throw new NotFoundError(`No client with id ${clientId}`);
     return clientSecret;
+  }
+
+  /** True when `secret` is the client's current secret (under either stored hash scheme). */
+  async verifySecret(clientId: string, secret: string): Promise<boolean> {
+    const client = await this.repo.find(clientId);
+    return client !== undefined && (await checkClientSecret(this.secretKey, secret, client.secretHash)) !== 'mismatch';
   }
 
   async delete(clientId: string): Promise<void> {

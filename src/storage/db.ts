@@ -35,6 +35,27 @@ function withTransactions(db: Kysely<Database>, dialect: Dialect): Storage {
 // int8 (bigint) columns hold epoch milliseconds: well inside Number's exact range.
 pg.types.setTypeParser(20, (value) => Number(value));
 
+/** The embedded database file inside the data directory. */
+export function sqliteFile(dataDir: string): string {
+  return join(dataDir, 'almanac.sqlite');
+}
+
+/**
+ * Which database a configuration opens, fit to print: the SQLite file, or the
+ * PostgreSQL URL with its password replaced (user, host, port and name stay visible).
+ */
+export function describeDatabase(options: { databaseUrl?: string; dataDir: string }): string {
+  if (!options.databaseUrl) return `SQLite ${sqliteFile(options.dataDir)}`;
+  try {
+    const url = new URL(options.databaseUrl);
+    if (url.password) url.password = '***';
+    url.search = '';
+    return `PostgreSQL ${url.toString()}`;
+  } catch {
+    return 'PostgreSQL (DATABASE_URL)';
+  }
+}
+
 export function openStorage(options: { databaseUrl?: string; dataDir: string }): Storage {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
@@ -45,7 +66,7 @@ export function openStorage(options: { databaseUrl?: string; dataDir: string }):
     return withTransactions(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
   }
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const file = join(options.dataDir, 'almanac.sqlite');
+  const file = sqliteFile(options.dataDir);
   // Owner-only like the key beside it: SQLite gives the -wal and -shm files the mode of
   // the database file, so creating that one 0600 covers all three.
   if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
@@ -80,8 +101,13 @@ function withStatementCache(sqlite: SQLite.Database, max = 500): SqliteDatabase 
   };
 }
 
+/**
+ * Migration numbers are handed out per piece of work and land in any order, so a
+ * database may have run 006 before 004 arrived: unordered migrations are allowed and
+ * the missing ones run. (Each migration touches only its own tables and columns.)
+ */
 export async function migrateToLatest(storage: Storage): Promise<string[]> {
-  const migrator = new Migrator({ db: storage.db, provider: migrationProvider });
+  const migrator = new Migrator({ db: storage.db, provider: migrationProvider, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

@@ -195,6 +195,13 @@ export interface PushChannelsTable {
   created_at: number;
 }
 
+export interface DemoClientTable {
+  client_id: string;
+  /** The demo client's secret sealed with the credentials key; null when it is not known (adopted from an older install). */
+  secret_sealed: string | null;
+  updated_at: number;
+}
+
 export interface Database {
   clients: ClientsTable;
   end_users: EndUsersTable;
@@ -209,4 +216,5 @@ export interface Database {
   mirror_events: MirrorEventsTable;
   push_channels: PushChannelsTable;
   pushed_requests: PushedRequestsTable;
+  demo_client: DemoClientTable;
 }

@@ -26,6 +26,7 @@ export class SyncWorker {
   private ticking: Promise<void> | undefined;
   private again = false;
   private stopped = true;
+  private lastTickAt: number | undefined;
   /** Names this instance in lease tokens (logs can tell workers apart). */
   private readonly instance = randomBytes(4).toString('hex');
 
@@ -58,10 +59,15 @@ export class SyncWorker {
   }
 
   private async tick(): Promise<void> {
-    const free = this.options.concurrency - this.running.size;
-    if (free <= 0) return;
     const now = (this.options.now ?? Date.now)();
+    const free = this.options.concurrency - this.running.size;
+    if (free <= 0) {
+      // Every slot busy is a working schedule too.
+      this.lastTickAt = now;
+      return;
+    }
     const jobs = await this.options.jobs.claimDue(() => `${this.instance}.${randomBytes(8).toString('hex')}`, { now, leaseMs: this.options.leaseMs, limit: free });
+    this.lastTickAt = (this.options.now ?? Date.now)();
     for (const job of jobs) {
       const run = this.options
         .runJob(job, this.options.log)
@@ -73,6 +79,11 @@ export class SyncWorker {
         });
       this.running.add(run);
     }
+  }
+
+  /** For readiness: whether the schedule runs, and when a tick last claimed work (or found none). */
+  status(): { running: boolean; lastTickAt?: number } {
+    return { running: !this.stopped, ...(this.lastTickAt !== undefined ? { lastTickAt: this.lastTickAt } : {}) };
   }
 
   /** Jobs running now (for health and metrics). */

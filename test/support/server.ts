@@ -22,6 +22,11 @@ export interface StartOptions {
   db?: TestDatabase;
   /** Run the sync worker (fast ticks, short leases); off by default so provider traffic stays what a test sends. */
   sync?: boolean;
+  /**
+   * Listen there with the public URL http://127.0.0.1:<port> (pages that print the
+   * server's own URL, like the demo callback, need the real one); otherwise a free port.
+   */
+  port?: number;
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
@@ -34,10 +39,20 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     },
   });
   // Port 0 first to learn a free port, then the public URL must match it: listen, then patch.
-  const env = { ALMANAC_SECRET_KEY: TEST_SECRET, ALMANAC_DEMO_CLIENT: 'false', ALMANAC_ALLOW_PRIVATE_NETWORKS: 'true', LOG_LEVEL: 'info', PORT: '0', ...db.env, ...options.env };
+  const port = options.port ?? 0;
+  const env = {
+    ALMANAC_SECRET_KEY: TEST_SECRET,
+    ALMANAC_DEMO_CLIENT: 'false',
+    ALMANAC_ALLOW_PRIVATE_NETWORKS: 'true',
+    LOG_LEVEL: 'info',
+    PORT: String(port),
+    ...(options.port ? { ALMANAC_PUBLIC_URL: `http://127.0.0.1:${port}` } : {}),
+    ...db.env,
+    ...options.env,
+  };
   const config = loadConfig(env);
   const runtime = await createRuntime(config, { logStream, syncTuning: { tickMs: 50, leaseMs: 5_000 } });
-  const address = await runtime.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = await runtime.app.listen({ port, host: '127.0.0.1' });
   if (options.sync) await runtime.startBackground();
   const server: TestServer = {
     url: address,

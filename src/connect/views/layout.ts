@@ -112,6 +112,8 @@ export interface DocumentOptions {
   body: SafeHtml;
   /** Header's "Back to <app>": a POST (cancel, in a session) or a GET link. */
   back?: { post: string } | { href: string };
+  /** The header's line next to the logo; default: "<app> wants to connect to your calendars". */
+  identity?: SafeHtml;
 }
 
 type DocumentViewModel = Omit<PageViewModel, 'csrfToken'> & { csrfToken?: string };
@@ -153,7 +155,7 @@ ${brandBlock(vm)}
 <div class="page">
 <header class="masthead">
 ${back.value ? html`<div class="topbar">${back}</div>` : ''}
-<div class="brand">${logo(vm as PageViewModel)}<p class="identity">${appMsg(vm, 'identity.wantsToConnect', 'identity.wantsToConnectGeneric')}</p></div>
+<div class="brand">${logo(vm as PageViewModel)}<p class="identity">${opts.identity ?? appMsg(vm, 'identity.wantsToConnect', 'identity.wantsToConnectGeneric')}</p></div>
 </header>
 <main id="main" class="card" tabindex="-1">
 ${opts.body}

@@ -103,6 +103,25 @@ export class ClientsRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  /** What deleting the client takes with it (the rows that cascade). */
+  async dependents(clientId: string): Promise<{ users: number; accounts: number; liveTokenFamilies: number }> {
+    const count = (n: { n: number | string | bigint } | undefined) => Number(n?.n ?? 0);
+    const users = await this.db.selectFrom('end_users').where('client_id', '=', clientId).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+    const accounts = await this.db
+      .selectFrom('accounts')
+      .innerJoin('end_users', 'end_users.id', 'accounts.user_id')
+      .where('end_users.client_id', '=', clientId)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirst();
+    const families = await this.db
+      .selectFrom('token_families')
+      .where('client_id', '=', clientId)
+      .where('revoked_at', 'is', null)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirst();
+    return { users: count(users), accounts: count(accounts), liveTokenFamilies: count(families) };
+  }
+
   async delete(clientId: string): Promise<boolean> {
     const result = await this.db.deleteFrom('clients').where('client_id', '=', clientId).executeTakeFirst();
     return Number(result.numDeletedRows) > 0;

@@ -1,0 +1,3 @@
+/** Almanac's mark (the calendar-and-check of the connect pages' favicon), as inline SVG markup. */
+export const ALMANAC_MARK =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32" aria-hidden="true" focusable="false"><rect x="3" y="5" width="26" height="24" rx="5" fill="#2f54c9"/><rect x="3" y="5" width="26" height="7" rx="3" fill="#1f3d99"/><rect x="9" y="2" width="3" height="7" rx="1.5" fill="#1f3d99"/><rect x="20" y="2" width="3" height="7" rx="1.5" fill="#1f3d99"/><path d="M10 20.5l4 4 8-8" fill="none" stroke="#fff" stroke-width="3" stroke-linecap="round" stroke-linejoin="round"/></svg>';
