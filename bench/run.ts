@@ -24,6 +24,7 @@ import { loadConfig } from '../src/config/config.js';
 import type { CalendarEvent } from '../src/domain/calendar.js';
 import { createRuntime } from '../src/runtime.js';
 import { deriveKeys } from '../src/crypto/keys.js';
+import { benchMirrorEncryption, benchMirrorMonth, benchMirrorWalk, benchMirrorWidePage } from './mirror-bench.js';
 
 async function time(fn: () => Promise<void>, rounds: number): Promise<number> {
   for (let i = 0; i < Math.max(1, rounds / 10); i++) await fn(); // warm-up
@@ -145,6 +146,15 @@ async function benchTokenRefresh(): Promise<void> {
   }
 }
 
-await benchMerge();
-await benchBearer();
-await benchTokenRefresh();
+// `npm run bench -- mirror` runs only the benchmarks whose name contains one of the given words.
+const only = process.argv.slice(2);
+const benches: [string, () => Promise<void>][] = [
+  ['merge', benchMerge],
+  ['bearer', benchBearer],
+  ['token-refresh', benchTokenRefresh],
+  ['mirror-month', benchMirrorMonth],
+  ['mirror-encryption', benchMirrorEncryption],
+  ['mirror-walk', benchMirrorWalk],
+  ['mirror-wide-page', benchMirrorWidePage],
+];
+for (const [name, run] of benches) if (only.length === 0 || only.some((w) => name.includes(w))) await run();

@@ -3,6 +3,7 @@ import type { SecretBox } from '../../crypto/secret-box.js';
 import type { CalendarEvent } from '../../domain/calendar.js';
 import type { Database } from '../schema.js';
 import { forEachChunk, selectInChunks } from './in-chunks.js';
+import { OpenedCache } from './opened-cache.js';
 
 /** `instances`: as singleEvents=true lists events; `masters`: as singleEvents=false does. */
 export type MirrorView = 'instances' | 'masters';
@@ -48,6 +49,8 @@ export interface MirrorPage {
 }
 
 const INSERT_BATCH = 100;
+/** Decrypted events kept per process (see OpenedCache): a few tens of MB at most. */
+const OPENED_CACHE_EVENTS = 20_000;
 
 function startMsOf(event: CalendarEvent): number {
   return Date.parse(event.start);
@@ -68,14 +71,21 @@ export class MirrorRepository {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly box: SecretBox,
+    private readonly opened = new OpenedCache<CalendarEvent>(OPENED_CACHE_EVENTS),
   ) {}
 
   in(tx: Kysely<Database>): MirrorRepository {
-    return new MirrorRepository(tx, this.box);
+    return new MirrorRepository(tx, this.box, this.opened);
   }
 
   private aad(calendarId: string, view: string, eventId: string): string {
     return `event:${calendarId}:${view}:${eventId}`;
+  }
+
+  /** The event in a sealed row (shared and frozen: copy before changing it). */
+  private openEvent(calendarId: string, view: string, eventId: string, payload: string): CalendarEvent {
+    const aad = this.aad(calendarId, view, eventId);
+    return this.opened.get(aad, payload, () => JSON.parse(this.box.open(payload, aad)) as CalendarEvent);
   }
 
   async knownVersions(calendarId: string, keys: readonly string[]): Promise<Map<string, string>> {
@@ -194,7 +204,7 @@ export class MirrorRepository {
         .orderBy('event_id')
         .execute(),
     );
-    return rows.map((r) => JSON.parse(this.box.open(r.payload, this.aad(calendarId, code, r.event_id))) as CalendarEvent);
+    return rows.map((r) => this.openEvent(calendarId, code, r.event_id, r.payload));
   }
 
   /**
@@ -244,7 +254,7 @@ export class MirrorRepository {
     const rows = await query.orderBy('e.start_ms').orderBy('e.calendar_id').orderBy('e.event_id').limit(q.limit + 1).execute();
     const entries = rows.slice(0, q.limit).map((r) => ({
       position: { startMs: Number(r.start_ms), calendarId: r.calendar_id, eventId: r.event_id },
-      event: JSON.parse(this.box.open(r.payload, this.aad(r.calendar_id, code, r.event_id))) as CalendarEvent,
+      event: this.openEvent(r.calendar_id, code, r.event_id, r.payload),
     }));
     return { entries, more: rows.length > q.limit };
   }
