@@ -98,6 +98,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   deps.rateLimitStore.useLogger?.(app.log);
   registerHealthRoute(app, { rateLimitMode: () => deps.rateLimitStore.mode ?? 'memory' });
+  // A worker instance runs the background work only: it answers health checks, nothing else.
+  if (config.role === 'worker') return app;
   registerAuthorizeRoute(app, {
     clients: services.clientsRepo,
     users: services.users,

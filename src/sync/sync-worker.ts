@@ -75,6 +75,11 @@ export class SyncWorker {
     }
   }
 
+  /** Whether this instance is running the schedule. */
+  get started(): boolean {
+    return !this.stopped;
+  }
+
   /** Jobs running now (for health and metrics). */
   get active(): number {
     return this.running.size;
