@@ -25,6 +25,7 @@ import type { CalendarEvent } from '../src/domain/calendar.js';
 import { createRuntime } from '../src/runtime.js';
 import { deriveKeys } from '../src/crypto/keys.js';
 import { benchMirrorEncryption, benchMirrorMonth, benchMirrorWalk, benchMirrorWidePage } from './mirror-bench.js';
+import { benchPolling } from './poll-bench.js';
 
 async function time(fn: () => Promise<void>, rounds: number): Promise<number> {
   for (let i = 0; i < Math.max(1, rounds / 10); i++) await fn(); // warm-up
@@ -156,5 +157,6 @@ const benches: [string, () => Promise<void>][] = [
   ['mirror-encryption', benchMirrorEncryption],
   ['mirror-walk', benchMirrorWalk],
   ['mirror-wide-page', benchMirrorWidePage],
+  ['poll', benchPolling],
 ];
 for (const [name, run] of benches) if (only.length === 0 || only.some((w) => name.includes(w))) await run();
