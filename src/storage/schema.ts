@@ -180,6 +180,17 @@ export interface MirrorEventsTable {
   status: string | null;
   /** Sealed JSON of the API CalendarEvent: contents never stored in clear. */
   payload: string;
+  /** The mirror clock's value when this version was written. */
+  created_seq: number;
+  /** The clock's value when a newer version (or a deletion) replaced it; null while current. */
+  deleted_seq: number | null;
+  /** When it was replaced: superseded versions are purged once no walk can still need them. */
+  deleted_at: number | null;
+}
+
+export interface MirrorClockTable {
+  id: number;
+  seq: number;
 }
 
 export interface PushChannelsTable {
@@ -207,6 +218,7 @@ export interface Database {
   calendar_sync: CalendarSyncTable;
   mirror_units: MirrorUnitsTable;
   mirror_events: MirrorEventsTable;
+  mirror_clock: MirrorClockTable;
   push_channels: PushChannelsTable;
   pushed_requests: PushedRequestsTable;
 }

@@ -221,6 +221,15 @@ for (const { dialect, skip } of await dialects()) describe(`sync engine with Cal
     }
   });
 
+  test('superseded versions stay for walks in progress and are purged later, leaving the current mirror intact', async () => {
+    const window = desiredWindow(Date.now(), server.runtime.config.sync);
+    const superseded = () => db().selectFrom('mirror_events').select((eb) => eb.fn.countAll<number>().as('n')).where('deleted_seq', 'is not', null).executeTakeFirstOrThrow();
+    assert.ok(Number((await superseded()).n) > 0, 'earlier tests changed events: their old versions are kept');
+    await server.runtime.services.mirror.purgeSuperseded(Date.now() + 1);
+    assert.equal(Number((await superseded()).n), 0);
+    for (const calendar of [workId, homeId]) await assertMirrorMatchesLive(calendar, new Date(window.start), new Date(window.end));
+  });
+
   test('event contents are encrypted at rest: the database never holds a title in clear', async () => {
     if (dialect === 'sqlite') {
       const dir = server.db.env.ALMANAC_DATA_DIR!;
