@@ -121,6 +121,10 @@ export interface SyncJobsTable {
   next_run_at: number;
   lease_owner: string | null;
   lease_until: number | null;
+  /** When the current (or last) run was claimed. */
+  claimed_at: number | null;
+  /** 1 when a sync was asked for (push, write) while a run held the job: it runs again right after. */
+  rerun: Generated<number>;
   /** Consecutive failed runs (drives the backoff). */
   failures: Generated<number>;
   last_success_at: number | null;

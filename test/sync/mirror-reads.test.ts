@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RADICALE_SKIP, startRadicale, type RadicaleServer } from '../support/radicale.js';
 import { startServer, type TestServer } from '../support/server.js';
+import { syncNow as syncNowFor } from '../support/sync-now.js';
 import { dialects } from '../support/databases.js';
 import { api, connectCaldav, finishConnect, openConnect } from '../support/connect-flow.js';
 import { startCountingProxy, type CountingProxy } from '../support/counting-proxy.js';
@@ -55,17 +56,8 @@ for (const { dialect, skip } of await dialects()) describe(`reads from the mirro
   const base = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1);
   const month = { start: new Date(base).toISOString(), end: new Date(base + 31 * 86_400_000).toISOString() };
 
-  async function syncNow(): Promise<void> {
-    const started = Date.now();
-    await server.runtime.sync.syncSoon(accountRowId);
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const job = await server.runtime.services.jobs.get(accountRowId);
-      if (job?.lastSuccessAt && job.lastSuccessAt >= started && job.leaseOwner === null) return;
-      assert.ok(Date.now() < deadline, 'sync finished in time');
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
+  const syncNow = () => syncNowFor(server.runtime, accountRowId);
+
 
   before(async () => {
     rad = await startRadicale({ users: { alice: 'alice-pw' } });

@@ -27,6 +27,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('next_run_at', 'bigint', (c) => c.notNull())
     .addColumn('lease_owner', 'text')
     .addColumn('lease_until', 'bigint')
+    .addColumn('claimed_at', 'bigint')
+    .addColumn('rerun', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('failures', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('last_success_at', 'bigint')
     .addColumn('last_error_code', 'text')
