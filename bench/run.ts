@@ -35,6 +35,8 @@ import { createDavClient } from '../src/providers/caldav/dav-client.js';
 import { calendarQueryBody } from '../src/providers/caldav/dav-xml.js';
 import type { BasicCredentials, ProviderContext } from '../src/providers/types.js';
 import { CALDAV_SERVERS } from '../test/support/caldav-servers.js';
+import { benchMirrorEncryption, benchMirrorMonth, benchMirrorWalk, benchMirrorWidePage } from './mirror-bench.js';
+import { benchPolling } from './poll-bench.js';
 
 async function time(fn: () => Promise<void>, rounds: number): Promise<number> {
   for (let i = 0; i < Math.max(1, rounds / 10); i++) await fn(); // warm-up
@@ -200,7 +202,17 @@ async function benchCaldavListing(): Promise<void> {
   }
 }
 
-await benchMerge();
-await benchBearer();
-await benchTokenRefresh();
-await benchCaldavListing();
+// `npm run bench -- mirror` runs only the benchmarks whose name contains one of the given words.
+const only = process.argv.slice(2);
+const benches: [string, () => Promise<void>][] = [
+  ['merge', benchMerge],
+  ['bearer', benchBearer],
+  ['token-refresh', benchTokenRefresh],
+  ['caldav-listing', benchCaldavListing],
+  ['mirror-month', benchMirrorMonth],
+  ['mirror-encryption', benchMirrorEncryption],
+  ['mirror-walk', benchMirrorWalk],
+  ['mirror-wide-page', benchMirrorWidePage],
+  ['poll', benchPolling],
+];
+for (const [name, run] of benches) if (only.length === 0 || only.some((w) => name.includes(w))) await run();

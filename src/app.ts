@@ -112,6 +112,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerHomeRoute(app, { publicUrl: config.publicUrl, ...(config.demoClient ? { demoClients: services.demoClients } : {}) });
   registerHealthRoutes(app, { readiness: deps.readiness, rateLimitMode: () => deps.rateLimitStore.mode ?? 'memory' });
   if (config.metricsToken) registerMetricsRoute(app, { metrics: deps.metrics, token: config.metricsToken });
+  // A worker instance runs the background work only: it answers health checks (and metrics), nothing else.
+  if (config.role === 'worker') return app;
   registerAuthorizeRoute(app, {
     clients: services.clientsRepo,
     users: services.users,

@@ -7,10 +7,11 @@
  * comes from the mirror the page is one keyset query (cost proportional to the page);
  * otherwise the mirror takes part in the k-way merge as one more source.
  *
- * Mid-walk changes: a walk over the mirror resumes after the last (start, calendar, id)
- * returned, so it never returns an event twice and never skips an event that did not
- * change; an event that moved behind the position is not returned again, one that moved
- * ahead of it appears where it now sorts.
+ * Mid-walk changes: a walk reads the mirror as it was at its first page (the mirror
+ * clock value is carried in the cursor), so it returns every event of that moment exactly
+ * once, in order, whatever syncs land meanwhile; the next walk sees the changes. This
+ * holds while superseded rows are kept (an hour); an older cursor reads what is left.
+ * Calendars read live page through their providers' own cursors, as before.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { CalendarEvent, ProviderId } from '../domain/calendar.js';
@@ -120,14 +121,16 @@ export class EventReader {
     const failures = dir.failures.map((f) => ({ provider: f.account.provider, account: f.account.accountId, code: f.error.code, message: f.error.message }));
     const view: MirrorView = q.singleEvents ? 'instances' : 'masters';
     const maxDurationMs = Math.max(0, ...mirrorIds.map((id) => states.get(id)?.maxDurationMs ?? 0));
+    const snapshot = mirrorIds.length === 0 ? undefined : (state?.snapshot ?? (await deps.mirror.clock()));
+    const mirrorState = mirrorIds.length > 0 ? { mirror: mirrorIds, ...(snapshot !== undefined ? { snapshot } : {}) } : {};
 
     if (source === 'mirror') {
       const after = state?.sources[sourceId(MIRROR_KEY)]?.token;
       if (state && after === undefined) return { events: [], errors: failures, source, ageSeconds };
-      const page = await deps.mirror.page({ calendarIds: mirrorIds, view, ...range, maxDurationMs, limit: q.pageSize, ...(after ? { after: decodePosition(after) } : {}) });
+      const page = await deps.mirror.page({ calendarIds: mirrorIds, snapshot, view, ...range, maxDurationMs, limit: q.pageSize, ...(after ? { after: decodePosition(after) } : {}) });
       const last = page.entries.at(-1);
       const next: CursorState | undefined =
-        page.more && last ? { providerPageSize: q.pageSize, sources: { [sourceId(MIRROR_KEY)]: { token: encodePosition(last.position), skip: 0 } }, mirror: mirrorIds } : undefined;
+        page.more && last ? { providerPageSize: q.pageSize, sources: { [sourceId(MIRROR_KEY)]: { token: encodePosition(last.position), skip: 0 } }, ...mirrorState } : undefined;
       return {
         events: page.entries.map((e) => e.event),
         ...(next ? { nextPageToken: deps.cursors.encode(next, fingerprint) } : {}),
@@ -144,7 +147,7 @@ export class EventReader {
         provider: live[0]?.provider ?? 'caldav',
         account: 'mirror',
         fetchPage: async (token, pageSize) => {
-          const page = await deps.mirror.page({ calendarIds: mirrorIds, view, ...range, maxDurationMs, limit: pageSize, ...(token ? { after: decodePosition(token) } : {}) });
+          const page = await deps.mirror.page({ calendarIds: mirrorIds, snapshot, view, ...range, maxDurationMs, limit: pageSize, ...(token ? { after: decodePosition(token) } : {}) });
           const last = page.entries.at(-1);
           return { events: page.entries.map((e) => e.event), ...(page.more && last ? { nextPageToken: encodePosition(last.position) } : {}) };
         },
@@ -152,7 +155,7 @@ export class EventReader {
     }
     // A first page of a mixed walk starts every source; a later one only those its cursor still lists.
     const merged = await mergeEventPages(sources, state && { ...state }, q.pageSize);
-    const nextState = merged.nextState && (mirrorIds.length > 0 ? { ...merged.nextState, mirror: mirrorIds } : merged.nextState);
+    const nextState = merged.nextState && { ...merged.nextState, ...mirrorState };
     return {
       events: merged.events,
       ...(nextState ? { nextPageToken: deps.cursors.encode(nextState, fingerprint) } : {}),

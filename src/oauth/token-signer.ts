@@ -45,9 +45,14 @@ function str(payload: JWTPayload, name: string): string {
   return value;
 }
 
+/** Verified tokens remembered per process. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 export class TokenSigner {
   /** Imported once: handing jose raw bytes makes it import a key on every sign and verify. */
   private readonly cryptoKey: Promise<CryptoKey>;
+  /** Tokens whose signature already checked out, with their payload (see `verify`). */
+  private readonly verified = new Map<string, JWTPayload>();
 
   constructor(
     key: Uint8Array,
@@ -80,12 +85,32 @@ export class TokenSigner {
       .sign(await this.cryptoKey);
   }
 
+  /**
+   * A token's signature and issuer never change, so a token verified once is remembered
+   * (bounded, oldest first out) and later requests with it only re-check its expiry:
+   * WebCrypto's HMAC runs off the main thread and costs a large share of a small request.
+   * Revocation is unaffected: it is checked against the database on every request.
+   */
+  private remembered(token: string, allowExpired: boolean): JWTPayload | undefined {
+    const payload = this.verified.get(token);
+    if (!payload) return undefined;
+    if (typeof payload.exp === 'number' && Date.now() >= payload.exp * 1000) {
+      this.verified.delete(token);
+      return allowExpired ? payload : undefined;
+    }
+    return payload;
+  }
+
   private async verify(token: string, allowExpired: boolean): Promise<JWTPayload> {
     if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
       throw new InvalidTokenError('Malformed token');
     }
+    const known = this.remembered(token, allowExpired);
+    if (known) return known;
     try {
       const { payload } = await jwtVerify(token, await this.cryptoKey, { algorithms: ['HS256'], issuer: this.issuer });
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value as string);
+      this.verified.set(token, payload);
       return payload;
     } catch (err) {
       // jose checks the signature before the claims, so an expired token's payload is authentic.

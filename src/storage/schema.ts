@@ -121,6 +121,10 @@ export interface SyncJobsTable {
   next_run_at: number;
   lease_owner: string | null;
   lease_until: number | null;
+  /** When the current (or last) run was claimed. */
+  claimed_at: number | null;
+  /** 1 when a sync was asked for (push, write) while a run held the job: it runs again right after. */
+  rerun: Generated<number>;
   /** Consecutive failed runs (drives the backoff). */
   failures: Generated<number>;
   last_success_at: number | null;
@@ -180,6 +184,17 @@ export interface MirrorEventsTable {
   status: string | null;
   /** Sealed JSON of the API CalendarEvent: contents never stored in clear. */
   payload: string;
+  /** The mirror clock's value when this version was written. */
+  created_seq: number;
+  /** The clock's value when a newer version (or a deletion) replaced it; null while current. */
+  deleted_seq: number | null;
+  /** When it was replaced: superseded versions are purged once no walk can still need them. */
+  deleted_at: number | null;
+}
+
+export interface MirrorClockTable {
+  id: number;
+  seq: number;
 }
 
 export interface PushChannelsTable {
@@ -214,6 +229,7 @@ export interface Database {
   calendar_sync: CalendarSyncTable;
   mirror_units: MirrorUnitsTable;
   mirror_events: MirrorEventsTable;
+  mirror_clock: MirrorClockTable;
   push_channels: PushChannelsTable;
   pushed_requests: PushedRequestsTable;
   demo_client: DemoClientTable;

@@ -40,6 +40,9 @@ export interface SyncEngineDeps {
 }
 
 export const DEFAULT_LEASE_MS = 60_000;
+/** How long superseded mirror rows are kept for walks (cursors) that started before the change. */
+export const SNAPSHOT_RETENTION_MS = 3_600_000;
+const PURGE_EVERY_MS = 5 * 60_000;
 const DEFAULT_TICK_MS = 1_000;
 const PAGE_SIZE = 200;
 const MAX_PAGES_PER_PASS = 50;
@@ -47,6 +50,7 @@ const MAX_PAGES_PER_PASS = 50;
 export class SyncEngine {
   readonly worker: SyncWorker;
   private readonly accountSyncer: AccountSyncer;
+  private purgeTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: SyncEngineDeps) {
     const now = deps.now ?? Date.now;
@@ -85,6 +89,17 @@ export class SyncEngine {
   async start(): Promise<void> {
     await this.deps.repos.jobs.ensureForAllAccounts((this.deps.now ?? Date.now)());
     this.worker.start();
+    this.purgeTimer = setInterval(() => void this.purge(), PURGE_EVERY_MS);
+    this.purgeTimer.unref();
+  }
+
+  /** Drops mirror rows superseded longer ago than any walk keeps reading them. */
+  async purge(): Promise<void> {
+    try {
+      await this.deps.repos.mirror.purgeSuperseded((this.deps.now ?? Date.now)() - SNAPSHOT_RETENTION_MS);
+    } catch (err) {
+      this.deps.log.warn({ err }, 'purging superseded mirror rows failed; the next run retries');
+    }
   }
 
   /** Makes an account's job due now and wakes this instance's worker (push notifications, writes). */
@@ -94,6 +109,7 @@ export class SyncEngine {
   }
 
   async stop(graceMs?: number): Promise<void> {
+    if (this.purgeTimer) clearInterval(this.purgeTimer);
     await this.worker.stop(graceMs);
   }
 }

@@ -169,6 +169,16 @@ test('validly signed but malformed states are still rejected', () => {
   assert.throws(() => codec.decode(forge(Buffer.from('[5,[]]'), 1), fp), isInvalidToken, 'not deflated');
 });
 
+test('the mirror plan and snapshot of a walk round-trip; malformed ones are rejected', () => {
+  const state = { providerPageSize: 50, sources: { m: { token: '[1,"a","b"]', skip: 0 } }, mirror: ['cal-1', 'cal-2'], snapshot: 42 };
+  assert.deepEqual(codec.decode(codec.encode(state, fp), fp), state);
+  const withoutSnapshot = { providerPageSize: 50, sources: {}, mirror: ['cal-1'] };
+  assert.deepEqual(codec.decode(codec.encode(withoutSnapshot, fp), fp), withoutSnapshot);
+  for (const json of ['[5,[],"cal"]', '[5,[],[1]]', '[5,[],[""]]', '[5,[],["c"],-1]', '[5,[],["c"],1.5]', '[5,[],["c"],"7"]', '[5,[],["c"],7,8]']) {
+    assert.throws(() => codec.decode(forge(Buffer.from(json)), fp), isInvalidToken, json);
+  }
+});
+
 test('keys shorter than 32 bytes are refused', () => {
   assert.throws(() => createCursorCodec(new Uint8Array(16)), TypeError);
 });

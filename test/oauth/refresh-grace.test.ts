@@ -7,9 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { decodeJwt } from 'jose';
 import { loadConfig } from '../../src/config/config.js';
 import { deriveKeys } from '../../src/crypto/keys.js';
@@ -18,6 +16,7 @@ import { createRuntime } from '../../src/runtime.js';
 import { createTestDatabase, dialects, type TestDatabase } from '../support/databases.js';
 import { fullTokens, tokenRequest } from '../support/oauth-flow.js';
 import { startServer, TEST_SECRET, type TestServer } from '../support/server.js';
+import { freePort, startChild } from '../support/spawn-server.js';
 
 type Tokens = { access_token: string; refresh_token: string };
 
@@ -100,39 +99,6 @@ for (const { dialect, skip } of await dialects()) describe(`refresh reuse grace 
     for (const b of bodies.slice(0, 3)) assert.equal(await apiStatus(server, b.access_token), 200);
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-const CHILD = fileURLToPath(new URL('../support/server-child.ts', import.meta.url));
-
-async function startChild(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server child did not start: ${stderr}`)), 30_000);
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening (\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`server child exited with ${code}: ${stderr}`)));
-  });
-  return { child, url };
-}
 
 for (const { dialect, skip } of await dialects()) describe(`kill -9 during refreshes on ${dialect}`, { skip }, () => {
   let db: TestDatabase;

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { RADICALE_SKIP, startRadicale, type RadicaleServer } from '../support/radicale.js';
 import { startServer, type TestServer } from '../support/server.js';
+import { syncNow as syncNowFor } from '../support/sync-now.js';
 import { dialects } from '../support/databases.js';
 import { connectCaldav, finishConnect, openConnect } from '../support/connect-flow.js';
 import { startCountingProxy, type CountingProxy } from '../support/counting-proxy.js';
@@ -67,19 +68,8 @@ for (const { dialect, skip } of await dialects()) describe(`sync engine with Cal
     return db().selectFrom('calendars').select(['id', 'provider_calendar_id']).where('account_id', '=', accountRowId).execute();
   }
 
-  /** Makes the account due and waits until a run that started after now has finished. */
-  async function syncNow(): Promise<void> {
-    const before = Date.now();
-    await server.runtime.sync.syncSoon(accountRowId);
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const job = await server.runtime.services.jobs.get(accountRowId);
-      if (job && job.lastSuccessAt !== null && job.lastSuccessAt >= before && job.leaseOwner === null) return;
-      if (job?.lastErrorAt && job.lastErrorAt >= before) assert.fail(`sync failed: ${job.lastErrorCode} ${job.lastErrorMessage}`);
-      assert.ok(Date.now() < deadline, 'sync finished in time');
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
+  const syncNow = () => syncNowFor(server.runtime, accountRowId);
+
 
   async function mirrored(calendarUrl: string, start: Date, end: Date, view: 'instances' | 'masters' = 'instances'): Promise<CalendarEvent[]> {
     const row = (await calendarRows()).find((r) => r.provider_calendar_id === calendarUrl);
@@ -219,6 +209,15 @@ for (const { dialect, skip } of await dialects()) describe(`sync engine with Cal
     } finally {
       proxy.refuse = undefined;
     }
+  });
+
+  test('superseded versions stay for walks in progress and are purged later, leaving the current mirror intact', async () => {
+    const window = desiredWindow(Date.now(), server.runtime.config.sync);
+    const superseded = () => db().selectFrom('mirror_events').select((eb) => eb.fn.countAll<number>().as('n')).where('deleted_seq', 'is not', null).executeTakeFirstOrThrow();
+    assert.ok(Number((await superseded()).n) > 0, 'earlier tests changed events: their old versions are kept');
+    await server.runtime.services.mirror.purgeSuperseded(Date.now() + 1);
+    assert.equal(Number((await superseded()).n), 0);
+    for (const calendar of [workId, homeId]) await assertMirrorMatchesLive(calendar, new Date(window.start), new Date(window.end));
   });
 
   test('event contents are encrypted at rest: the database never holds a title in clear', async () => {

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RADICALE_SKIP, startRadicale, type RadicaleServer } from '../support/radicale.js';
 import { startServer, type TestServer } from '../support/server.js';
+import { syncNow as syncNowFor } from '../support/sync-now.js';
 import { dialects } from '../support/databases.js';
 import { api, connectCaldav, finishConnect, openConnect } from '../support/connect-flow.js';
 import { startCountingProxy, type CountingProxy } from '../support/counting-proxy.js';
@@ -55,17 +56,8 @@ for (const { dialect, skip } of await dialects()) describe(`reads from the mirro
   const base = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1);
   const month = { start: new Date(base).toISOString(), end: new Date(base + 31 * 86_400_000).toISOString() };
 
-  async function syncNow(): Promise<void> {
-    const started = Date.now();
-    await server.runtime.sync.syncSoon(accountRowId);
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const job = await server.runtime.services.jobs.get(accountRowId);
-      if (job?.lastSuccessAt && job.lastSuccessAt >= started && job.leaseOwner === null) return;
-      assert.ok(Date.now() < deadline, 'sync finished in time');
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
+  const syncNow = () => syncNowFor(server.runtime, accountRowId);
+
 
   before(async () => {
     rad = await startRadicale({ users: { alice: 'alice-pw' } });
@@ -149,6 +141,60 @@ for (const { dialect, skip } of await dialects()) describe(`reads from the mirro
     const res = await a.events({ ...month, pageSize: '1000' });
     assert.equal(res.headers.get('almanac-source'), 'mirror');
     assert.equal(res.body.events.filter((e: Event) => e.id === created.body.id).length, 0);
+  });
+
+  test('a walk reads one state of the mirror: syncs landing mid-walk change nothing until the next walk', async () => {
+    const params = { ...month, pageSize: '20' };
+    const before = await walk(a, params);
+    const seen: Event[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    let moved = '';
+    do {
+      const res = await fetch(`${a.url}/api/events?${new URLSearchParams({ ...params, ...(token ? { nextPageToken: token } : {}) })}`, { headers: { authorization: `Bearer ${a.token}` } });
+      const body = (await res.json()) as { events: Event[]; nextPageToken?: string };
+      assert.equal(res.headers.get('almanac-source'), 'mirror');
+      seen.push(...body.events);
+      token = body.nextPageToken;
+      pages += 1;
+      if (pages === 3) {
+        // Changes on the server, synced before the next page: an event already returned moves to the
+        // end of the month, one not yet returned is deleted, one is added.
+        moved = seen[0]!.id;
+        const late = base + 30 * 86_400_000;
+        await rad.put('alice', `/alice/${seen[0]!.calendarId.includes('/home/') ? 'home' : 'work'}/${moved}.ics`, ics(moved, [`DTSTART:${stamp(late)}`, `DTEND:${stamp(late + 3_600_000)}`, `SUMMARY:Moved`]));
+        await rad.request('alice', 'DELETE', '/alice/work/e299.ics');
+        await rad.put('alice', '/alice/work/added-mid-walk.ics', ics('added-mid-walk', [`DTSTART:${stamp(base + 29 * 86_400_000)}`, `DTEND:${stamp(base + 29 * 86_400_000 + 3_600_000)}`, 'SUMMARY:Added mid-walk']));
+        await syncNow();
+      }
+    } while (token);
+    assert.deepEqual(seen, before.events, 'the walk returned the mirror as it was when it started, each event once');
+    const after = await walk(a, params);
+    assert.equal(after.events.filter((e) => e.id === moved).map((e) => e.title).join(), 'Moved');
+    assert.ok(!after.events.some((e) => e.id === 'e299'));
+    assert.ok(after.events.some((e) => e.id === 'added-mid-walk'));
+    const keys = after.events.map((e) => `${e.calendarId}|${e.id}`);
+    assert.equal(new Set(keys).size, keys.length);
+  });
+
+  test('read modes: live never uses the mirror; mirror uses it however old', async () => {
+    const { config } = server.runtime;
+    const original = config.sync.readMode;
+    try {
+      config.sync.readMode = 'live';
+      assert.equal((await a.events({ ...month, pageSize: '10' })).headers.get('almanac-source'), 'live');
+      config.sync.readMode = 'mirror';
+      await server.runtime.storage.db.updateTable('calendar_sync').set({ last_success_at: Date.now() - 86_400_000 }).execute();
+      await server.runtime.storage.db.updateTable('sync_jobs').set({ calendars_listed_at: Date.now() - 86_400_000 }).execute();
+      proxy.reset();
+      const res = await a.events({ ...month, pageSize: '10' });
+      assert.equal(res.headers.get('almanac-source'), 'mirror');
+      assert.ok(Number(res.headers.get('almanac-data-age')) >= 86_399);
+      assert.equal(proxy.requests.length, 0);
+    } finally {
+      config.sync.readMode = original;
+      await syncNow();
+    }
   });
 
   test('a range outside the mirrored window is read live', async () => {

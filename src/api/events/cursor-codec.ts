@@ -45,6 +45,8 @@ export interface CursorState {
    * a calendar never switches between mirror and provider in the middle of a walk.
    */
   mirror?: string[];
+  /** The mirror clock value the walk reads at, so it sees one consistent state. */
+  snapshot?: number;
 }
 
 export interface CursorCodec {
@@ -115,10 +117,11 @@ function toMirror(json: unknown): string[] | undefined | false {
 }
 
 function toState(json: unknown): CursorState | undefined {
-  if (!Array.isArray(json) || json.length < 2 || json.length > 3) return undefined;
-  const [providerPageSize, entries, mirrorJson] = json as unknown[];
+  if (!Array.isArray(json) || json.length < 2 || json.length > 4) return undefined;
+  const [providerPageSize, entries, mirrorJson, snapshot] = json as unknown[];
   const mirror = toMirror(mirrorJson);
   if (mirror === false) return undefined;
+  if (snapshot !== undefined && !isInt(snapshot, 0, Number.MAX_SAFE_INTEGER)) return undefined;
   if (!isInt(providerPageSize, 1, MAX_PAGE_SIZE) || !Array.isArray(entries) || entries.length > MAX_SOURCES) return undefined;
   // A Map, then fromEntries: an id such as `__proto__` stays an ordinary own property.
   const sources = new Map<string, SourceCursor>();
@@ -130,7 +133,7 @@ function toState(json: unknown): CursorState | undefined {
     if (entry.length === 3 && (typeof token !== 'string' || token.length > MAX_PROVIDER_TOKEN)) return undefined;
     sources.set(id, typeof token === 'string' ? { token, skip } : { skip });
   }
-  return { providerPageSize, sources: Object.fromEntries(sources), ...(mirror ? { mirror } : {}) };
+  return { providerPageSize, sources: Object.fromEntries(sources), ...(mirror ? { mirror } : {}), ...(typeof snapshot === 'number' ? { snapshot } : {}) };
 }
 
 /** `key` authenticates tokens; use a key of its own (Keys.cursors), at least 32 bytes. */
@@ -146,7 +149,8 @@ export function createCursorCodec(key: Uint8Array): CursorCodec {
       const entries = Object.entries(state.sources).map(([id, s]) =>
         s.token === undefined ? [id, s.skip] : [id, s.skip, s.token],
       );
-      const json = Buffer.from(JSON.stringify(state.mirror ? [state.providerPageSize, entries, state.mirror] : [state.providerPageSize, entries]), 'utf8');
+      const tail = state.mirror ? (state.snapshot !== undefined ? [state.mirror, state.snapshot] : [state.mirror]) : [];
+      const json = Buffer.from(JSON.stringify([state.providerPageSize, entries, ...tail]), 'utf8');
       let flags = 0;
       let payload = json;
       if (json.length >= DEFLATE_FROM) {

@@ -27,6 +27,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('next_run_at', 'bigint', (c) => c.notNull())
     .addColumn('lease_owner', 'text')
     .addColumn('lease_until', 'bigint')
+    .addColumn('claimed_at', 'bigint')
+    .addColumn('rerun', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('failures', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('last_success_at', 'bigint')
     .addColumn('last_error_code', 'text')
@@ -77,10 +79,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('end_ms', 'bigint', (c) => c.notNull())
     .addColumn('status', 'text')
     .addColumn('payload', 'text', (c) => c.notNull())
-    .addPrimaryKeyConstraint('mirror_events_pk', ['calendar_id', 'view', 'event_id'])
+    .addColumn('created_seq', 'bigint', (c) => c.notNull())
+    .addColumn('deleted_seq', 'bigint')
+    .addColumn('deleted_at', 'bigint')
+    .addPrimaryKeyConstraint('mirror_events_pk', ['calendar_id', 'view', 'event_id', 'created_seq'])
     .execute();
   await db.schema.createIndex('mirror_events_by_start').on('mirror_events').columns(['calendar_id', 'view', 'start_ms', 'event_id']).execute();
   await db.schema.createIndex('mirror_events_by_unit').on('mirror_events').columns(['calendar_id', 'unit_key']).execute();
+
+  // One counter for every change to the mirror, advanced inside each change's transaction
+  // (its row lock orders commits), so a reader's snapshot is a single number.
+  await db.schema.createTable('mirror_clock').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('seq', 'bigint', (c) => c.notNull()).execute();
+  await db.insertInto('mirror_clock' as never).values({ id: 1, seq: 0 } as never).execute();
 
   await db.schema
     .createTable('push_channels')
@@ -97,7 +107,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of ['push_channels', 'mirror_events', 'mirror_units', 'calendar_sync', 'sync_jobs', 'calendars']) {
+  for (const table of ['push_channels', 'mirror_clock', 'mirror_events', 'mirror_units', 'calendar_sync', 'sync_jobs', 'calendars']) {
     await db.schema.dropTable(table).ifExists().execute();
   }
   for (const column of ['refresh_lease_until', 'refresh_lease_owner']) {

@@ -4,6 +4,10 @@ import type { SecretBox } from '../../crypto/secret-box.js';
 import type { Calendar } from '../../domain/calendar.js';
 import type { Database } from '../schema.js';
 import { forEachChunk, selectInChunks } from './in-chunks.js';
+import { OpenedCache } from './opened-cache.js';
+
+/** Decrypted calendars kept per process (see OpenedCache). */
+const OPENED_CACHE_CALENDARS = 5_000;
 
 export interface CalendarRecord {
   /** Almanac's row id (mirror rows and sync state hang off it). */
@@ -30,11 +34,12 @@ export class CalendarsRepository {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly box: SecretBox,
+    private readonly opened = new OpenedCache<Calendar>(OPENED_CACHE_CALENDARS),
   ) {}
 
   /** The same repository inside a unit of work. */
   in(tx: Kysely<Database>): CalendarsRepository {
-    return new CalendarsRepository(tx, this.box);
+    return new CalendarsRepository(tx, this.box, this.opened);
   }
 
   private aad(id: string): string {
@@ -45,7 +50,7 @@ export class CalendarsRepository {
     return {
       id: row.id,
       accountId: row.account_id,
-      calendar: JSON.parse(this.box.open(row.payload, this.aad(row.id))) as Calendar,
+      calendar: this.opened.get(this.aad(row.id), row.payload, () => JSON.parse(this.box.open(row.payload, this.aad(row.id))) as Calendar),
       position: row.position,
       updatedAt: row.updated_at,
     };

@@ -1,8 +1,9 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import type { SecretBox } from '../../crypto/secret-box.js';
 import type { CalendarEvent } from '../../domain/calendar.js';
-import type { Database } from '../schema.js';
+import type { Database, MirrorEventsTable } from '../schema.js';
 import { forEachChunk, selectInChunks } from './in-chunks.js';
+import { OpenedCache } from './opened-cache.js';
 
 /** `instances`: as singleEvents=true lists events; `masters`: as singleEvents=false does. */
 export type MirrorView = 'instances' | 'masters';
@@ -26,6 +27,8 @@ export interface MirrorPosition {
 
 export interface MirrorPageQuery {
   calendarIds: readonly string[];
+  /** Read the mirror as it was at this clock value (see `clock`); absent: as it is now. */
+  snapshot?: number;
   view: MirrorView;
   /** Events overlapping [start, end). */
   start: number;
@@ -49,6 +52,14 @@ export interface MirrorPage {
 
 const INSERT_BATCH = 100;
 
+/** The rows of the mirror as it was at clock value `snapshot` (current rows without one). */
+function visibleAt(eb: ExpressionBuilder<{ e: MirrorEventsTable; i: MirrorEventsTable }, 'e' | 'i'>, alias: 'e' | 'i', snapshot: number | undefined): Expression<SqlBool> {
+  if (snapshot === undefined) return eb(`${alias}.deleted_seq`, 'is', null);
+  return eb.and([eb(`${alias}.created_seq`, '<=', snapshot), eb.or([eb(`${alias}.deleted_seq`, 'is', null), eb(`${alias}.deleted_seq`, '>', snapshot)])]);
+}
+/** Decrypted events kept per process (see OpenedCache): a few tens of MB at most. */
+const OPENED_CACHE_EVENTS = 20_000;
+
 function startMsOf(event: CalendarEvent): number {
   return Date.parse(event.start);
 }
@@ -63,19 +74,61 @@ function endMsOf(event: CalendarEvent): number {
  * to its calendar, view and id); ids, times and status stay in clear for indexing. A
  * unit's events are always replaced together, so a changed series never leaves stale
  * instances behind.
+ *
+ * Rows are versions: a change marks the current rows superseded at the mirror clock's
+ * next value and adds new ones, so a reader holding a clock value (a walk of pages) sees
+ * the mirror as it was then, every event exactly once, however it changes meanwhile.
+ * Superseded versions are purged after a while (`purgeSuperseded`).
  */
 export class MirrorRepository {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly box: SecretBox,
+    private readonly opened = new OpenedCache<CalendarEvent>(OPENED_CACHE_EVENTS),
   ) {}
 
   in(tx: Kysely<Database>): MirrorRepository {
-    return new MirrorRepository(tx, this.box);
+    return new MirrorRepository(tx, this.box, this.opened);
   }
 
   private aad(calendarId: string, view: string, eventId: string): string {
     return `event:${calendarId}:${view}:${eventId}`;
+  }
+
+  /** The event in a sealed row (shared and frozen: copy before changing it). */
+  private openEvent(calendarId: string, view: string, eventId: string, payload: string): CalendarEvent {
+    const aad = this.aad(calendarId, view, eventId);
+    return this.opened.get(aad, payload, () => JSON.parse(this.box.open(payload, aad)) as CalendarEvent);
+  }
+
+  /** The mirror clock now: a snapshot to read at. */
+  async clock(): Promise<number> {
+    const row = await this.db.selectFrom('mirror_clock').select('seq').where('id', '=', 1).executeTakeFirstOrThrow();
+    return Number(row.seq);
+  }
+
+  /** Advances the clock; inside a transaction its row lock orders commits by clock value. */
+  private async tick(): Promise<number> {
+    const row = await this.db
+      .updateTable('mirror_clock')
+      .set((eb) => ({ seq: eb('seq', '+', 1) }))
+      .where('id', '=', 1)
+      .returning('seq')
+      .executeTakeFirstOrThrow();
+    return Number(row.seq);
+  }
+
+  /** Marks the current rows of these units superseded at `seq`. */
+  private async supersede(calendarId: string, keys: readonly string[], seq: number, now: number): Promise<void> {
+    await forEachChunk(keys, (chunk) =>
+      this.db
+        .updateTable('mirror_events')
+        .set({ deleted_seq: seq, deleted_at: now })
+        .where('calendar_id', '=', calendarId)
+        .where('unit_key', 'in', chunk)
+        .where('deleted_seq', 'is', null)
+        .execute(),
+    );
   }
 
   async knownVersions(calendarId: string, keys: readonly string[]): Promise<Map<string, string>> {
@@ -89,10 +142,10 @@ export class MirrorRepository {
    * Replaces the mirrored events of each unit and records its version. Returns the
    * longest event duration written, for the calendar's scan bound.
    */
-  async replaceUnits(calendarId: string, units: readonly StoredUnit[], generation: number): Promise<number> {
+  async replaceUnits(calendarId: string, units: readonly StoredUnit[], generation: number, now = Date.now()): Promise<number> {
     if (units.length === 0) return 0;
-    const keys = units.map((u) => u.key);
-    await forEachChunk(keys, (chunk) => this.db.deleteFrom('mirror_events').where('calendar_id', '=', calendarId).where('unit_key', 'in', chunk).execute());
+    const seq = await this.tick();
+    await this.supersede(calendarId, units.map((u) => u.key), seq, now);
     let maxDuration = 0;
     const rows: Database['mirror_events'][] = [];
     for (const unit of units) {
@@ -111,6 +164,9 @@ export class MirrorRepository {
             end_ms: endMs,
             status: event.status ?? null,
             payload: this.box.seal(JSON.stringify(event), this.aad(calendarId, view, event.id)),
+            created_seq: seq,
+            deleted_seq: null,
+            deleted_at: null,
           });
         }
       }
@@ -121,7 +177,7 @@ export class MirrorRepository {
         .values(rows.slice(i, i + INSERT_BATCH))
         // Two units claiming one event id (a provider quirk): the later one wins instead of failing the page.
         .onConflict((oc) =>
-          oc.columns(['calendar_id', 'view', 'event_id']).doUpdateSet((eb) => ({
+          oc.columns(['calendar_id', 'view', 'event_id', 'created_seq']).doUpdateSet((eb) => ({
             unit_key: eb.ref('excluded.unit_key'),
             start_ms: eb.ref('excluded.start_ms'),
             end_ms: eb.ref('excluded.end_ms'),
@@ -141,11 +197,16 @@ export class MirrorRepository {
     return maxDuration;
   }
 
-  async deleteUnits(calendarId: string, keys: readonly string[]): Promise<void> {
-    await forEachChunk(keys, async (chunk) => {
-      await this.db.deleteFrom('mirror_events').where('calendar_id', '=', calendarId).where('unit_key', 'in', chunk).execute();
-      await this.db.deleteFrom('mirror_units').where('calendar_id', '=', calendarId).where('unit_key', 'in', chunk).execute();
-    });
+  async deleteUnits(calendarId: string, keys: readonly string[], now = Date.now()): Promise<void> {
+    if (keys.length === 0) return;
+    await this.supersede(calendarId, keys, await this.tick(), now);
+    await forEachChunk(keys, (chunk) => this.db.deleteFrom('mirror_units').where('calendar_id', '=', calendarId).where('unit_key', 'in', chunk).execute());
+  }
+
+  /** Versions superseded before `before` (ms): no walk that started since then needs them. */
+  async purgeSuperseded(before: number): Promise<number> {
+    const result = await this.db.deleteFrom('mirror_events').where('deleted_seq', 'is not', null).where('deleted_at', '<', before).executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   /** Units a relisting saw unchanged join its generation, so the sweep keeps them. */
@@ -176,6 +237,7 @@ export class MirrorRepository {
       .selectFrom('mirror_events')
       .select(sql<number>`max(end_ms - start_ms)`.as('longest'))
       .where('calendar_id', '=', calendarId)
+      .where('deleted_seq', 'is', null)
       .executeTakeFirst();
     return Number(row?.longest ?? 0);
   }
@@ -190,11 +252,12 @@ export class MirrorRepository {
         .where('calendar_id', '=', calendarId)
         .where('view', '=', code)
         .where('unit_key', 'in', chunk)
+        .where('deleted_seq', 'is', null)
         .orderBy('start_ms')
         .orderBy('event_id')
         .execute(),
     );
-    return rows.map((r) => JSON.parse(this.box.open(r.payload, this.aad(calendarId, code, r.event_id))) as CalendarEvent);
+    return rows.map((r) => this.openEvent(calendarId, code, r.event_id, r.payload));
   }
 
   /**
@@ -215,7 +278,8 @@ export class MirrorRepository {
       .selectFrom('mirror_events as e')
       .select(['e.calendar_id', 'e.event_id', 'e.start_ms', 'e.payload'])
       .where('e.calendar_id', 'in', [...q.calendarIds])
-      .where('e.view', '=', code);
+      .where('e.view', '=', code)
+      .where((eb) => visibleAt(eb, 'e', q.snapshot));
     if (q.view === 'instances') {
       query = query.where('e.start_ms', '>=', scanFrom).where('e.start_ms', '<', q.end).where('e.end_ms', '>', q.start);
     } else {
@@ -226,6 +290,7 @@ export class MirrorRepository {
             .whereRef('i.calendar_id', '=', 'e.calendar_id')
             .where('i.view', '=', VIEW_CODE.instances)
             .whereRef('i.unit_key', '=', 'e.unit_key')
+            .where((eb) => visibleAt(eb, 'i', q.snapshot))
             .where('i.start_ms', '>=', scanFrom)
             .where('i.start_ms', '<', q.end)
             .where('i.end_ms', '>', q.start),
@@ -244,7 +309,7 @@ export class MirrorRepository {
     const rows = await query.orderBy('e.start_ms').orderBy('e.calendar_id').orderBy('e.event_id').limit(q.limit + 1).execute();
     const entries = rows.slice(0, q.limit).map((r) => ({
       position: { startMs: Number(r.start_ms), calendarId: r.calendar_id, eventId: r.event_id },
-      event: JSON.parse(this.box.open(r.payload, this.aad(r.calendar_id, code, r.event_id))) as CalendarEvent,
+      event: this.openEvent(r.calendar_id, code, r.event_id, r.payload),
     }));
     return { entries, more: rows.length > q.limit };
   }

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Dialect } from '../db.js';
 import type { Database } from '../schema.js';
 
@@ -84,9 +84,20 @@ export class SyncJobsRepository {
     return rows.map(toRecord);
   }
 
-  /** Brings a job forward (a push notification, a write): any worker picks it up on its next tick. */
+  /**
+   * Brings a job forward (a push notification, a write): any worker picks it up on its
+   * next tick. Asked while the job is running, it runs again as soon as that run ends,
+   * since the run may have read the provider before the change it is asked about.
+   */
   async requestNow(accountId: string, now = Date.now()): Promise<void> {
-    await this.db.updateTable('sync_jobs').set({ next_run_at: now }).where('account_id', '=', accountId).where('next_run_at', '>', now).execute();
+    await this.db
+      .updateTable('sync_jobs')
+      .set({
+        rerun: sql<number>`CASE WHEN lease_until IS NOT NULL AND lease_until >= ${now} THEN 1 ELSE rerun END`,
+        next_run_at: sql<number>`CASE WHEN next_run_at > ${now} THEN ${now} ELSE next_run_at END`,
+      })
+      .where('account_id', '=', accountId)
+      .execute();
   }
 
   /** Claims up to `limit` due jobs whose lease is free or expired. */
@@ -107,7 +118,7 @@ export class SyncJobsRepository {
         const token = lease(row.account_id);
         const result = await trx
           .updateTable('sync_jobs')
-          .set({ lease_owner: token, lease_until: now + leaseMs })
+          .set({ lease_owner: token, lease_until: now + leaseMs, claimed_at: now, rerun: 0 })
           .where('account_id', '=', row.account_id)
           .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
           .executeTakeFirst();
@@ -130,7 +141,10 @@ export class SyncJobsRepository {
 
   /** Records how a run ended and releases the lease; false when the lease was no longer held. */
   async finish(job: ClaimedJob, outcome: JobOutcome): Promise<boolean> {
-    const base = { lease_owner: null, lease_until: null, next_run_at: outcome.nextRunAt };
+    // Asked for again while running: due now rather than at the next poll.
+    // Literal integers: PostgreSQL cannot infer a type for parameters that are only CASE results.
+    const nextRunAt = sql<number>`CASE WHEN rerun = 1 THEN ${sql.lit(Math.round(outcome.at))} ELSE ${sql.lit(Math.round(outcome.nextRunAt))} END`;
+    const base = { lease_owner: null, lease_until: null, next_run_at: nextRunAt, rerun: 0 };
     const set =
       outcome.kind === 'success'
         ? {

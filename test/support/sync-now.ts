@@ -1,0 +1,18 @@
+/** Waiting for the sync engine in tests: make an account due and wait for a run that started afterwards. */
+import assert from 'node:assert/strict';
+import type { Runtime } from '../../src/runtime.js';
+
+export async function syncNow(runtime: Runtime, accountRowId: string, timeoutMs = 20_000): Promise<void> {
+  const asked = Date.now();
+  await runtime.sync.syncSoon(accountRowId);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await runtime.storage.db.selectFrom('sync_jobs').selectAll().where('account_id', '=', accountRowId).executeTakeFirst();
+    if (job && job.lease_owner === null && job.claimed_at !== null && job.claimed_at >= asked) {
+      if (job.last_error_at !== null && job.last_error_at >= job.claimed_at) assert.fail(`sync failed: ${job.last_error_code} ${job.last_error_message}`);
+      if (job.last_success_at !== null && job.last_success_at >= job.claimed_at) return;
+    }
+    assert.ok(Date.now() < deadline, `sync finished in time (job: ${JSON.stringify(job)}, asked ${asked})`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
