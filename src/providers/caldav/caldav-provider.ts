@@ -20,12 +20,14 @@ import { fetchObject, findByUid, queryRange, type FetchedObject } from './event-
 import { SeriesObjectCache, type SeriesObjectCacheLimits } from './series-object-cache.js';
 import { listSeriesRefs, withSeriesObjects } from './series-objects.js';
 import { serializeForStore, storeWritePlan } from './store-write-plan.js';
-import { expandObject, hasOccurrenceIn, locateOccurrence } from './expand-series.js';
+import { locateOccurrence } from './expand-series.js';
 import { styleOf } from './ics-time.js';
 import { calendarZone, listCalendarsInHome } from './list-calendars.js';
 import { mapCaldavError } from './map-caldav-error.js';
-import { comparePosition, decodePageToken, encodePageToken, type PagePosition } from './page-token.js';
-import { endOf, startOf, toCalendarEvent, type ReadContext } from './vevent-to-event.js';
+import { masterOf, mastersIn, instancesIn, occurrenceEvent } from './object-events.js';
+import { comparePosition, decodePageToken, encodePageToken, firstAfter } from './page-token.js';
+import { startOf } from './vevent-to-event.js';
+import { WalkSnapshots, type Listed } from './walk-snapshots.js';
 
 export interface DavProviderOptions {
   id: Extract<ProviderId, 'caldav' | 'apple'>;
@@ -65,6 +67,7 @@ export function createDavProvider(options: DavProviderOptions): DavProvider {
   const { id } = options;
   const homes = new WeakMap<BasicCredentials, Promise<string>>();
   const seriesCache = new SeriesObjectCache(options.seriesCache);
+  const walks = new WalkSnapshots();
 
   function clientFor(ctx: Ctx): DavClient {
     const { username, password } = ctx.credentials;
@@ -117,27 +120,14 @@ export function createDavProvider(options: DavProviderOptions): DavProvider {
     };
   }
 
-  function readContext(calendarId: string, obj: CalendarObject, floatingZone: string | null): ReadContext {
-    return { provider: id, calendarId, href: obj.href, ...(obj.etag ? { etag: obj.etag } : {}), floatingZone };
-  }
-
-  function masterEvent(fetched: FetchedObject, calendarId: string, floatingZone: string | null): CalendarEvent | undefined {
-    const master = fetched.object.master;
-    const start = master && startOf(master);
-    if (!master || !start) return undefined;
-    return toCalendarEvent({ vevent: master, start, end: endOf(master, start) }, readContext(calendarId, fetched.object, floatingZone), {
-      withRecurrence: true,
-      ics: fetched.ics,
-    });
-  }
-
   function resultEvent(fetched: FetchedObject, ref: ResultRef, calendarId: string, floatingZone: string | null): CalendarEvent {
+    const ctx = { provider: id, calendarId, floatingZone };
     if (ref.recurrenceKey) {
       const occurrence = locateOccurrence(fetched.object, ref.recurrenceKey, floatingZone);
-      if (occurrence) return toCalendarEvent(occurrence, readContext(calendarId, fetched.object, floatingZone), { withRecurrence: false });
+      if (occurrence) return occurrenceEvent(fetched, ctx, occurrence);
     } else {
-      const event = masterEvent(fetched, calendarId, floatingZone);
-      if (event) return event;
+      const master = masterOf(fetched, ctx);
+      if (master) return master.event;
     }
     throw new ProviderError('UNKNOWN', 'The server did not keep the event as written');
   }
@@ -161,6 +151,29 @@ export function createDavProvider(options: DavProviderOptions): DavProvider {
     return { url, client, recurrenceKey, fetched, floatingZone };
   }
 
+  /** Every event of the range in listing order: the time-range answer plus every series, expanded here. */
+  async function listSorted(ctx: Ctx, url: string, q: EventQuery): Promise<Listed[]> {
+    const client = clientFor(ctx);
+    const widened = { start: new Date(q.start.getTime() - RANGE_MARGIN_MS), end: new Date(q.end.getTime() + RANGE_MARGIN_MS) };
+    // The server's time-range is trusted for single events only; series are fetched whatever it says.
+    const series = { cache: seriesCache, account: `${new URL(url).origin}\n${ctx.credentials.username}`, log: ctx.log };
+    const [inRange, seriesRefs] = await Promise.all([queryRange(client, url, widened, ctx.log), listSeriesRefs(client, url, series)]);
+    const objects = await withSeriesObjects(client, url, inRange, seriesRefs, series);
+    const floatingZone = await floatingZoneResolver(client, url)(objects.map((o) => o.object));
+    const eventsCtx = { provider: id, calendarId: q.calendarId, floatingZone };
+    const range = {
+      rangeStart: q.start.getTime(),
+      rangeEnd: q.end.getTime(),
+      onTruncated: (uid: string) => ctx.log.warn({ calendarId: q.calendarId, uid }, 'recurrence expansion capped'),
+    };
+    const events: Listed[] = [];
+    for (const fetched of objects) {
+      const listed = q.singleEvents ? instancesIn(fetched, eventsCtx, range) : mastersIn(fetched, eventsCtx, range);
+      for (const { startMs, event } of listed) events.push({ position: { start: startMs, id: event.id }, event });
+    }
+    return events.sort((a, b) => comparePosition(a.position, b.position));
+  }
+
   return {
     id,
 
@@ -170,45 +183,22 @@ export function createDavProvider(options: DavProviderOptions): DavProvider {
 
     listEvents: (ctx, q: EventQuery): Promise<EventPage> =>
       guarded(ctx, async () => {
-        const after: PagePosition | undefined = q.pageToken ? decodePageToken(q.pageToken) : undefined;
+        const after = q.pageToken ? decodePageToken(q.pageToken) : undefined;
         const url = await calendarUrl(ctx, q.calendarId);
-        const client = clientFor(ctx);
-        const widened = { start: new Date(q.start.getTime() - RANGE_MARGIN_MS), end: new Date(q.end.getTime() + RANGE_MARGIN_MS) };
-        // The server's time-range is trusted for single events only; series are fetched whatever it says.
-        const series = { cache: seriesCache, account: `${new URL(url).origin}\n${ctx.credentials.username}`, log: ctx.log };
-        const [inRange, seriesRefs] = await Promise.all([queryRange(client, url, widened, ctx.log), listSeriesRefs(client, url, series)]);
-        const objects = await withSeriesObjects(client, url, inRange, seriesRefs, series);
-        const floatingZone = await floatingZoneResolver(client, url)(objects.map((o) => o.object));
-        const expand = {
-          rangeStart: q.start.getTime(),
-          rangeEnd: q.end.getTime(),
-          floatingZone,
-          onTruncated: (uid: string) => ctx.log.warn({ calendarId: q.calendarId, uid }, 'recurrence expansion capped'),
-        };
-        const events: Array<{ position: PagePosition; event: CalendarEvent }> = [];
-        for (const fetched of objects) {
-          const read = readContext(q.calendarId, fetched.object, floatingZone);
-          if (!q.singleEvents && fetched.object.master) {
-            const event = hasOccurrenceIn(fetched.object, expand) ? masterEvent(fetched, q.calendarId, floatingZone) : undefined;
-            if (event) events.push({ position: { start: Date.parse(event.start), id: event.id }, event });
-            continue;
-          }
-          for (const occurrence of expandObject(fetched.object, expand)) {
-            const event = toCalendarEvent(occurrence, read, {
-              withRecurrence: false,
-              ...(occurrence.instance ? {} : { ics: fetched.ics }),
-            });
-            events.push({ position: { start: occurrence.startMs, id: event.id }, event });
-          }
+        const scope = JSON.stringify([url, ctx.credentials.username, q.start.getTime(), q.end.getTime(), q.singleEvents]);
+        let walk = after?.walk;
+        let events = walk !== undefined ? walks.get(walk, scope) : undefined;
+        if (!events) {
+          events = await listSorted(ctx, url, q);
+          walk = walks.keep(scope, events);
         }
-        events.sort((a, b) => comparePosition(a.position, b.position));
-        const remaining = after ? events.filter((e) => comparePosition(e.position, after) > 0) : events;
+        const from = after ? firstAfter(events, after) : 0;
         const size = Math.min(Math.max(1, Math.floor(q.pageSize) || 1), MAX_PAGE);
-        const page = remaining.slice(0, size);
+        const page = events.slice(from, from + size);
         const last = page[page.length - 1];
         return {
           events: page.map((e) => e.event),
-          ...(remaining.length > size && last ? { nextPageToken: encodePageToken(last.position) } : {}),
+          ...(from + size < events.length && last ? { nextPageToken: encodePageToken({ ...last.position, ...(walk ? { walk } : {}) }) } : {}),
         };
       }),
 
@@ -222,9 +212,9 @@ export function createDavProvider(options: DavProviderOptions): DavProvider {
         // Servers may rewrite what they store (and then must not return a strong ETag): read it back.
         const stored = await fetchObject(client, href);
         const floatingZone = await floatingZoneResolver(client, url)([stored.object]);
-        const event = masterEvent(stored, input.calendarId, floatingZone);
-        if (!event) throw new ProviderError('UNKNOWN', 'The server did not keep the event as written');
-        return event;
+        const master = masterOf(stored, { provider: id, calendarId: input.calendarId, floatingZone });
+        if (!master) throw new ProviderError('UNKNOWN', 'The server did not keep the event as written');
+        return master.event;
       }),
 
     updateEvent: (ctx, ref: EventRef, patch: EventPatch, mode?: EditMode) =>

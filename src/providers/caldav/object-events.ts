@@ -7,7 +7,7 @@
 import type { CalendarEvent, ProviderId } from '../../domain/calendar.js';
 import type { CalendarObject } from './calendar-object.js';
 import { expandObject, hasOccurrenceIn, type ExpandOptions } from './expand-series.js';
-import { endOf, startOf, toCalendarEvent, type ReadContext } from './vevent-to-event.js';
+import { endOf, startOf, toCalendarEvent, type Occurrence, type ReadContext } from './vevent-to-event.js';
 
 export interface ObjectSource {
   object: CalendarObject;
@@ -39,13 +39,16 @@ export function masterOf(source: ObjectSource, ctx: ObjectEventsContext): Positi
   return { startMs: Date.parse(event.start), event };
 }
 
+/** One occurrence as singleEvents=true lists it (a single event carries its resource's text too). */
+export function occurrenceEvent(source: ObjectSource, ctx: ObjectEventsContext, occurrence: Occurrence): CalendarEvent {
+  return toCalendarEvent(occurrence, readContext(ctx, source.object), { withRecurrence: false, ...(occurrence.instance ? {} : { ics: source.ics }) });
+}
+
 /** Occurrences overlapping the range, as singleEvents=true lists them. */
 export function instancesIn(source: ObjectSource, ctx: ObjectEventsContext, range: Omit<ExpandOptions, 'floatingZone'>): PositionedEvent[] {
-  const read = readContext(ctx, source.object);
   const out: PositionedEvent[] = [];
   for (const occurrence of expandObject(source.object, { ...range, floatingZone: ctx.floatingZone })) {
-    const event = toCalendarEvent(occurrence, read, { withRecurrence: false, ...(occurrence.instance ? {} : { ics: source.ics }) });
-    out.push({ startMs: occurrence.startMs, event });
+    out.push({ startMs: occurrence.startMs, event: occurrenceEvent(source, ctx, occurrence) });
   }
   return out;
 }
