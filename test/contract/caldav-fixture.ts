@@ -157,6 +157,11 @@ function caldavFixture(o: CaldavFixtureOptions): ContractFixture {
       assert.ok(res.status < 300, `rename PUT answered ${res.status}`);
     },
 
+    async removeOnServer(calendarId, seeded) {
+      const res = await server.request(user, 'DELETE', new URL(`${seeded.eventId}.ics`, calendarId).toString());
+      assert.ok(res.status < 300, `DELETE answered ${res.status}`);
+    },
+
     serverEnv: () => o.serverEnv,
     connect: o.connect,
     close: o.close,

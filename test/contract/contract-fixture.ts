@@ -63,6 +63,8 @@ export interface ContractFixture {
   serverOccurrences(calendarId: string, range: { start: Date; end: Date }): Promise<ServerOccurrence[]>;
   /** Another client renames the event on the provider's side, so versions read before are stale. */
   renameOnServer(calendarId: string, seeded: SeededEvent, title: string): Promise<void>;
+  /** Another client deletes the event (a single event, or a whole series) on the provider's side. */
+  removeOnServer(calendarId: string, seeded: SeededEvent): Promise<void>;
   /**
    * From now on the account may read the calendar but not write to it; or, when the
    * provider (server) offers no such thing, the reason as a skip message.

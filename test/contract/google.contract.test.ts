@@ -92,6 +92,10 @@ async function startGoogleFixture(): Promise<ContractFixture> {
       emulator.store.patch(calendarId, seeded.eventId, { summary: title }, { conferenceDataVersion: 0, actorEmail: email });
     },
 
+    async removeOnServer(calendarId, seeded) {
+      emulator.store.delete(calendarId, seeded.eventId, undefined);
+    },
+
     readOnly: {
       async make(calendarId) {
         const entry = emulator.addUser(email).calendarList.find((e) => e.calendarId === calendarId);

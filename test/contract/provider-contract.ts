@@ -14,12 +14,16 @@
  *   COUNT, moved occurrences count at their RECURRENCE-ID);
  * - read-only calendars: `readOnly: true`, and writes are READ_ONLY (403 calendar_read_only);
  * - narrow ranges: a later occurrence alone, exact boundaries, all-day events in a
- *   calendar far from UTC (an all-day event is its UTC-midnight day on the wire).
+ *   calendar far from UTC (an all-day event is its UTC-midnight day on the wire);
+ * - change feed (adapters that have one): a first pass holds exactly what a live read
+ *   returns; additions, renames (of a series too) and removals made at the provider are in
+ *   the next pass, which re-reads only what changed; a cursor the provider does not accept
+ *   is CURSOR_INVALID.
  */
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CalendarEvent, EditMode, EventPatch, EventRef } from '../../src/domain/calendar.js';
-import { ProviderError } from '../../src/providers/types.js';
+import { ProviderError, type ChangeFeed, type MirrorUnit } from '../../src/providers/types.js';
 import { wallToInstant } from '../emulators/google/emulator-time.js';
 import { api, finishConnect, openConnect } from '../support/connect-flow.js';
 import { startServer, type TestServer } from '../support/server.js';
@@ -357,6 +361,102 @@ export function runProviderContract(name: string, start: () => Promise<ContractF
         assert.deepEqual(await seen('2027-05-21T12:00:00Z', '2027-05-21T13:00:00Z'), [holiday]);
         assert.deepEqual(await seen('2027-05-20T12:00:00Z', '2027-05-21T00:00:00Z'), [thursday]);
         assert.deepEqual(await seen('2027-05-22T00:00:00Z', '2027-05-22T06:00:00Z'), []);
+      });
+    });
+
+    describe('change feed', () => {
+      const feedOf = (t: TestContext): ChangeFeed | undefined => {
+        const feed = (f.provider as { changes?: ChangeFeed }).changes;
+        if (!feed) t.skip('this adapter has no change feed yet: its reads stay live');
+        return feed;
+      };
+
+      /**
+       * Follows the feed to the end of a pass from `cursor`, applying each page to `mirror`
+       * (unit key → unit) the way the sync engine does, relistings swept included.
+       */
+      async function drain(feed: ChangeFeed, calendarId: string, mirror: Map<string, MirrorUnit>, cursor?: string): Promise<{ cursor: string; upserts: number }> {
+        let seen = new Set<string>();
+        let relisting = false;
+        let upserts = 0;
+        for (let pages = 0; pages < 100; pages++) {
+          const page = await feed.readChanges(f.ctx, {
+            calendarId,
+            ...(cursor !== undefined ? { cursor } : {}),
+            window: EDIT_RANGE,
+            pageSize: 50,
+            knownVersions: async (keys) => new Map(keys.filter((k) => mirror.has(k)).map((k) => [k, mirror.get(k)!.version])),
+          });
+          if (page.full && !relisting) {
+            relisting = true;
+            seen = new Set();
+          }
+          for (const unit of page.upserts) {
+            mirror.set(unit.key, unit);
+            seen.add(unit.key);
+          }
+          upserts += page.upserts.length;
+          for (const key of page.deletions) mirror.delete(key);
+          for (const key of page.unchanged) seen.add(key);
+          cursor = page.cursor;
+          if (!page.more) {
+            if (page.full) for (const key of [...mirror.keys()]) if (!seen.has(key)) mirror.delete(key);
+            return { cursor, upserts };
+          }
+        }
+        throw new Error('the feed did not end its pass');
+      }
+
+      const inOrder = (events: CalendarEvent[]): CalendarEvent[] =>
+        [...events].sort((a, b) => Date.parse(a.start) - Date.parse(b.start) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const mirrored = (mirror: Map<string, MirrorUnit>, view: 'instances' | 'masters' = 'instances'): CalendarEvent[] => inOrder([...mirror.values()].flatMap((u) => u[view]));
+
+      promise('a first pass holds exactly what a live read returns, in both views', async (t) => {
+        const feed = feedOf(t);
+        if (!feed) return;
+        const calendarId = await seededSeries('Feed first pass');
+        await f.seed(calendarId, { title: 'Single', start: '2027-05-20T10:00', end: '2027-05-20T11:00', timeZone: BERLIN });
+        const mirror = new Map<string, MirrorUnit>();
+        await drain(feed, calendarId, mirror);
+        assert.deepEqual(mirrored(mirror), inOrder(await list(calendarId, EDIT_RANGE)), 'instances');
+        assert.deepEqual(mirrored(mirror, 'masters'), inOrder(await list(calendarId, EDIT_RANGE, false)), 'masters');
+        assert.deepEqual(mirrored(mirror).map(asOccurrence), await f.serverOccurrences(calendarId, EDIT_RANGE));
+      });
+
+      promise('additions, renames and removals made at the provider are in the next pass, which re-reads only what changed', async (t) => {
+        const feed = feedOf(t);
+        if (!feed) return;
+        const calendarId = await f.createCalendar('Feed changes');
+        const series = await f.seed(calendarId, SERIES);
+        const doomed = await f.seed(calendarId, { title: 'To be removed', start: '2027-05-21T10:00', end: '2027-05-21T11:00', timeZone: BERLIN });
+        await f.seed(calendarId, { title: 'Untouched', start: '2027-05-22T10:00', end: '2027-05-22T11:00', timeZone: BERLIN });
+        const mirror = new Map<string, MirrorUnit>();
+        const first = await drain(feed, calendarId, mirror);
+        const quiet = await drain(feed, calendarId, mirror, first.cursor);
+        assert.equal(quiet.upserts, 0, 'nothing changed, nothing re-read');
+
+        await f.seed(calendarId, { title: 'Added', start: '2027-05-23T10:00', end: '2027-05-23T11:00', timeZone: BERLIN });
+        await f.renameOnServer(calendarId, series, 'Standup (renamed)');
+        await f.removeOnServer(calendarId, doomed);
+        const next = await drain(feed, calendarId, mirror, quiet.cursor);
+        assert.ok(next.upserts <= 2, `only the added event and the renamed series were re-read (${next.upserts} units)`);
+        const titles = mirrored(mirror).map((e) => e.title);
+        assert.ok(titles.includes('Added'));
+        assert.ok(titles.includes('Standup (renamed)'));
+        assert.ok(!titles.includes('To be removed'));
+        assert.ok(titles.includes('Untouched'));
+        assert.deepEqual(mirrored(mirror), inOrder(await list(calendarId, EDIT_RANGE)), 'the mirror equals a live read again');
+        assert.deepEqual(mirrored(mirror).map(asOccurrence), await f.serverOccurrences(calendarId, EDIT_RANGE));
+      });
+
+      promise('a cursor the provider does not accept is CURSOR_INVALID', async (t) => {
+        const feed = feedOf(t);
+        if (!feed) return;
+        const calendarId = await f.createCalendar('Feed cursor');
+        await assert.rejects(
+          feed.readChanges(f.ctx, { calendarId, cursor: 'not a cursor this provider issued', window: EDIT_RANGE, pageSize: 50, knownVersions: async () => new Map() }),
+          isCode('CURSOR_INVALID'),
+        );
       });
     });
 
