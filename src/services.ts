@@ -24,6 +24,7 @@ import { CalendarSyncRepository } from './storage/repositories/calendar-sync.rep
 import { CalendarsRepository } from './storage/repositories/calendars.repo.js';
 import { MirrorRepository } from './storage/repositories/mirror.repo.js';
 import { SyncJobsRepository } from './storage/repositories/sync-jobs.repo.js';
+import { PushChannelsRepository } from './storage/repositories/push-channels.repo.js';
 
 export interface Services {
   clientsRepo: ClientsRepository;
@@ -36,6 +37,7 @@ export interface Services {
   calendarSync: CalendarSyncRepository;
   jobs: SyncJobsRepository;
   mirror: MirrorRepository;
+  pushChannels: PushChannelsRepository;
   pushed: PushedRequests;
   housekeeping: Housekeeping;
   demoClients: DemoClients;
@@ -72,6 +74,7 @@ export function createServices(config: Pick<Config, 'publicUrl' | 'refreshGraceS
     calendarSync: new CalendarSyncRepository(storage.db),
     jobs: new SyncJobsRepository(storage.db, storage.dialect),
     mirror: new MirrorRepository(storage.db, mirrorBox),
+    pushChannels: new PushChannelsRepository(storage.db),
     pushed: new PushedRequests(pushedRepo, keys.lookup),
     housekeeping: new Housekeeping(accounts, codes, pushedRepo),
     demoClients: new DemoClients(clients, new DemoClientRepository(storage.db), keys.credentials),

@@ -3,7 +3,9 @@
  * (`fresh`) a calendar is served from the mirror when its first full listing completed,
  * the range lies inside the window it holds, no write through the API is still waiting
  * for a sync to confirm it, and its last successful sync is at most two poll intervals
- * old (plus a little slack for a pass in progress). `mirror` serves any synced calendar
+ * old (plus a little slack for a pass in progress) — two of the slower pushed intervals
+ * while a push channel is open on it, since the provider then says when it changed and
+ * a notification makes reads go live until the sync it asks for. `mirror` serves any synced calendar
  * whatever its age; `live` never uses the mirror.
  */
 import type { ReadMode, SyncConfig } from '../config/config.js';
@@ -37,6 +39,8 @@ export class MirrorFreshness {
     if (!covers(state.window, range.start, range.end)) return false;
     if (this.mode === 'mirror') return true;
     if (state.writeGeneration > state.syncedGeneration) return false;
-    return now - state.lastSuccessAt <= this.maxAgeMs(provider);
+    const pushed = state.pushUntil !== null && state.pushUntil > now;
+    const maxAge = pushed ? Math.max(2 * this.config.pushedPollMs + SLACK_MS, this.maxAgeMs(provider)) : this.maxAgeMs(provider);
+    return now - state.lastSuccessAt <= maxAge;
   }
 }

@@ -56,6 +56,7 @@ export function buildProviderRegistry(config: Config): BuiltRegistry {
     registry.register('google', {
       adapter,
       changes: adapter.changes,
+      push: adapter.push,
       fetch: configuredFetch,
       revoke: (stored) => oauth.revoke((stored as StoredOAuthCredentials).refreshToken),
       grantCovers: (grantedScopes, scope) => oauth.calendarPermissionGranted(grantedScopes, scope),

@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, type TestServer } from '../support/server.js';
-import { syncNow as syncNowFor } from '../support/sync-now.js';
+import { firstSyncDone, syncNow as syncNowFor } from '../support/sync-now.js';
 import { dialects } from '../support/databases.js';
 import { api, finishConnect, openConnect } from '../support/connect-flow.js';
 import { connectGoogle, googleEnv } from '../support/google-connect.js';
@@ -110,6 +110,7 @@ for (const { dialect, skip } of await dialects()) describe(`sync engine with Goo
     assert.equal((await connectGoogle(server, s)).status, 303);
     a = Object.assign(api(server.url, (await finishConnect(server.url, s, client)).access_token), { url: server.url });
     accountRowId = (await server.runtime.storage.db.selectFrom('accounts').select('id').executeTakeFirstOrThrow()).id;
+    await firstSyncDone(server.runtime, accountRowId);
     await syncNow();
   });
 

@@ -28,9 +28,13 @@ export interface CalendarSyncRecord {
   writeGeneration: number;
   syncedGeneration: number;
   pushedAt: number | null;
+  /** Until when a push channel on this calendar is open (the latest expiry), or null without one. */
+  pushUntil: number | null;
 }
 
-function toRecord(row: Selectable<Database['calendar_sync']>): CalendarSyncRecord {
+type SyncRow = Selectable<Database['calendar_sync']> & { push_until: number | string | null };
+
+function toRecord(row: SyncRow): CalendarSyncRecord {
   return {
     calendarId: row.calendar_id,
     status: row.status as CalendarSyncStatus,
@@ -48,6 +52,7 @@ function toRecord(row: Selectable<Database['calendar_sync']>): CalendarSyncRecor
     writeGeneration: row.write_generation,
     syncedGeneration: row.synced_generation,
     pushedAt: row.pushed_at,
+    pushUntil: row.push_until === null ? null : Number(row.push_until),
   };
 }
 
@@ -80,14 +85,22 @@ export class CalendarSyncRepository {
     return new CalendarSyncRepository(tx);
   }
 
+  /** The state with the latest expiry of the calendar's push channels (freshness lasts longer under push). */
+  private states() {
+    return this.db
+      .selectFrom('calendar_sync as s')
+      .selectAll('s')
+      .select((eb) => eb.selectFrom('push_channels as p').whereRef('p.calendar_id', '=', 's.calendar_id').select((p) => p.fn.max('p.expires_at').as('m')).as('push_until'));
+  }
+
   async get(calendarId: string): Promise<CalendarSyncRecord | undefined> {
-    const row = await this.db.selectFrom('calendar_sync').selectAll().where('calendar_id', '=', calendarId).executeTakeFirst();
-    return row && toRecord(row);
+    const row = await this.states().where('s.calendar_id', '=', calendarId).executeTakeFirst();
+    return row && toRecord(row as SyncRow);
   }
 
   async listFor(calendarIds: readonly string[]): Promise<CalendarSyncRecord[]> {
-    const rows = await selectInChunks(calendarIds, (chunk) => this.db.selectFrom('calendar_sync').selectAll().where('calendar_id', 'in', chunk).execute());
-    return rows.map(toRecord);
+    const rows = await selectInChunks(calendarIds, (chunk) => this.states().where('s.calendar_id', 'in', chunk).execute());
+    return rows.map((row) => toRecord(row as SyncRow));
   }
 
   /** Starts a relisting: a new generation, no cursor, and the window it expands into. */
@@ -171,7 +184,15 @@ export class CalendarSyncRepository {
     await this.db.updateTable('calendar_sync').set((eb) => ({ write_generation: eb('write_generation', '+', 1) })).where('calendar_id', '=', calendarId).execute();
   }
 
+  /**
+   * The provider said the calendar changed: like a write through the API, the mirror is
+   * behind until a sync that starts after this has completed, so reads go live meanwhile.
+   */
   async markPushed(calendarId: string, at: number): Promise<void> {
-    await this.db.updateTable('calendar_sync').set({ pushed_at: at }).where('calendar_id', '=', calendarId).execute();
+    await this.db
+      .updateTable('calendar_sync')
+      .set((eb) => ({ pushed_at: at, write_generation: eb('write_generation', '+', 1) }))
+      .where('calendar_id', '=', calendarId)
+      .execute();
   }
 }

@@ -124,6 +124,8 @@ export class EventStore {
   private etagCounter = 3_181_161_784_712_000;
   private seq = 0;
   private syncFloor = 0;
+  /** Told after every change to a calendar's events (push channels listen). */
+  onChange: (calendarId: string) => void = () => undefined;
   /** Knob: Meet creation answers `pending` (no link yet) instead of succeeding at once. */
   meetCreation: 'success' | 'pending' = 'success';
 
@@ -521,6 +523,7 @@ export class EventStore {
   private save(calendarId: string, resource: EventResource): void {
     this.seq += 1;
     this.table(calendarId).set(resource.id, { resource, seq: this.seq });
+    this.onChange(calendarId);
   }
 
   private nextEtag(): string {
