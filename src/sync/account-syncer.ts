@@ -93,7 +93,7 @@ export class AccountSyncer {
       const handle = await deps.contexts.open(account, jobLog, abort.signal);
       const listed = await deps.contexts.run(handle, (ctx) => entry.adapter.listCalendars(ctx));
       const run = <T>(call: (ctx: ProviderContext) => Promise<T>): Promise<T> => deps.contexts.run(handle, call);
-      if (deps.push) {
+      if (deps.push && entry.push) {
         // Channels of calendars about to be forgotten are stopped while their rows still say which.
         const listedIds = new Set(listed.map((c) => c.id));
         await deps.push.stopForCalendars(known.filter((r) => !listedIds.has(r.calendar.id)).map((r) => r.id), run, jobLog);
@@ -102,6 +102,10 @@ export class AccountSyncer {
         if (!(await holdLease(tx))) throw new LeaseLostError();
         return deps.calendars.in(tx).reconcile(account.id, listed, now);
       });
+      // Channels are opened before the calendars are read: a change made before a channel is
+      // stored (and its notification refused) is then still found by this run's passes.
+      // With a channel on every calendar the provider says when something changed; polling stays as a slower safety net.
+      const pushed = deps.push && entry.push ? await deps.push.maintain(handle, reconciled.records, run, jobLog) : false;
       const states = new Map((await deps.calendarSync.listFor(reconciled.records.map((r) => r.id))).map((s) => [s.calendarId, s]));
       const desired = desiredWindow(now, deps.schedule.window);
       const syncer = deps.syncer(holdLease);
@@ -121,8 +125,6 @@ export class AccountSyncer {
           await deps.calendarSync.recordFailure(record.id, err.code, err.message);
         }
       }
-      // With a channel on every calendar the provider says when something changed; polling stays as a slower safety net.
-      const pushed = deps.push ? await deps.push.maintain(handle, reconciled.records, run, jobLog) : false;
       const nextRunAt = yielded ? deps.now() : this.nextPoll(account.provider, deps.now(), pushed && reconciled.records.length > 0);
       await deps.jobs.finish(job, { kind: 'success', at: deps.now(), nextRunAt, calendarsListedAt: now });
     } catch (err) {

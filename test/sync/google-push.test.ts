@@ -4,7 +4,7 @@
  * at Google notifies the server, which syncs at once and serves the change from the
  * mirror without waiting for the poll; a notification with a wrong token or an unknown
  * channel is refused and changes nothing; channels are renewed before they expire and
- * stopped on disconnect; a notification received by an API-only instance is synced by the
+ * stopped when their calendar goes and on disconnect; a notification received by an API-only instance is synced by the
  * worker of another instance.
  */
 import { after, before, describe, test } from 'node:test';
@@ -189,6 +189,21 @@ for (const { dialect, skip } of await dialects()) describe(`Google push channels
     assert.equal((await notify(s.server, headers({}))).status, 200);
     assert.notDeepEqual(await snapshot(), before);
     await caughtUp(s.server);
+  });
+
+  test('a calendar gone from the account has its channel stopped at Google and forgotten', async () => {
+    const user = s.emulator.addUser(email);
+    const at = user.calendarList.findIndex((e) => e.calendarId === s.team);
+    const [entry] = user.calendarList.splice(at, 1);
+    try {
+      await syncNowFor(s.server.runtime, s.accountRowId);
+      assert.deepEqual(s.emulator.channels.active().map((c) => c.calendarId), [email]);
+      assert.deepEqual((await channelRows(s.server)).map((r) => r.id), s.emulator.channels.active().map((c) => c.id));
+    } finally {
+      user.calendarList.push(entry!);
+    }
+    await syncNowFor(s.server.runtime, s.accountRowId);
+    assert.equal(s.emulator.channels.active().length, 2, 'back in the list, it is watched again');
   });
 
   test('disconnecting the account stops its channels at Google and forgets them', async () => {
