@@ -146,7 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.google) registerGoogleConnectRoutes(app, { ...connectBase, oauth: deps.google, publicUrl: config.publicUrl });
   if (config.demoClient) registerDemoCallbackRoute(app, { publicUrl: config.publicUrl, demoClients: services.demoClients });
   const freshness = new MirrorFreshness(config.sync);
-  const directory = new CalendarDirectory({ accounts: services.accounts, contexts, calendars: services.calendars, jobs: services.jobs, freshness });
+  const directory = new CalendarDirectory({ accounts: services.accounts, contexts, calendars: services.calendars, freshness });
   registerCalendarsRoute(app, { guard, directory });
   const reader = new EventReader({ directory, contexts, mirror: services.mirror, calendarSync: services.calendarSync, freshness, cursors: createCursorCodec(keys.cursors) });
   const writer = new EventWriter({ directory, contexts, calendarSync: services.calendarSync, syncSoon: deps.syncSoon });

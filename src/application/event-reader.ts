@@ -21,7 +21,7 @@ import { selectCalendarIds, type ListEventsQuery } from '../api/events/parse-lis
 import type { AccountContexts } from '../api/account-contexts.js';
 import type { CalendarDirectory } from '../api/calendar-directory.js';
 import { ProviderError } from '../providers/types.js';
-import type { CalendarSyncRepository } from '../storage/repositories/calendar-sync.repo.js';
+import type { CalendarSyncRecord, CalendarSyncRepository } from '../storage/repositories/calendar-sync.repo.js';
 import type { MirrorPosition, MirrorRepository, MirrorView } from '../storage/repositories/mirror.repo.js';
 import type { MirrorFreshness } from './mirror-freshness.js';
 
@@ -106,7 +106,11 @@ export class EventReader {
 
     // The plan: fixed by the cursor after the first page.
     const candidates = selected.filter((s) => s.rowId !== undefined);
-    const states = new Map((await deps.calendarSync.listFor(state?.mirror ?? candidates.map((s) => s.rowId!))).map((st) => [st.calendarId, st]));
+    // The directory read the sync states with a stored listing; a cursor's mirrored calendars are all stored ones.
+    const states = new Map(dir.listed.flatMap((l) => [...(l.syncStates ?? new Map<string, CalendarSyncRecord>())]));
+    const wanted = state?.mirror ?? candidates.map((s) => s.rowId!);
+    const missing = wanted.filter((id) => !states.has(id));
+    if (missing.length > 0) for (const st of await deps.calendarSync.listFor(missing)) states.set(st.calendarId, st);
     const range = { start: q.start.getTime(), end: q.end.getTime() };
     const mirrorIds = state
       ? (state.mirror ?? [])

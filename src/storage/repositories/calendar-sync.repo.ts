@@ -30,7 +30,7 @@ export interface CalendarSyncRecord {
   pushedAt: number | null;
 }
 
-function toRecord(row: Selectable<Database['calendar_sync']>): CalendarSyncRecord {
+export function toCalendarSyncRecord(row: Selectable<Database['calendar_sync']>): CalendarSyncRecord {
   return {
     calendarId: row.calendar_id,
     status: row.status as CalendarSyncStatus,
@@ -82,12 +82,12 @@ export class CalendarSyncRepository {
 
   async get(calendarId: string): Promise<CalendarSyncRecord | undefined> {
     const row = await this.db.selectFrom('calendar_sync').selectAll().where('calendar_id', '=', calendarId).executeTakeFirst();
-    return row && toRecord(row);
+    return row && toCalendarSyncRecord(row);
   }
 
   async listFor(calendarIds: readonly string[]): Promise<CalendarSyncRecord[]> {
     const rows = await selectInChunks(calendarIds, (chunk) => this.db.selectFrom('calendar_sync').selectAll().where('calendar_id', 'in', chunk).execute());
-    return rows.map(toRecord);
+    return rows.map(toCalendarSyncRecord);
   }
 
   /** Starts a relisting: a new generation, no cursor, and the window it expands into. */

@@ -78,12 +78,6 @@ export class SyncJobsRepository {
     return row && toRecord(row);
   }
 
-  async listForAccounts(accountIds: readonly string[]): Promise<SyncJobRecord[]> {
-    if (accountIds.length === 0) return [];
-    const rows = await this.db.selectFrom('sync_jobs').selectAll().where('account_id', 'in', [...accountIds]).execute();
-    return rows.map(toRecord);
-  }
-
   /**
    * Brings a job forward (a push notification, a write): any worker picks it up on its
    * next tick. Asked while the job is running, it runs again as soon as that run ends,
