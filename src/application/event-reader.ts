@@ -125,16 +125,17 @@ export class EventReader {
     const failures = dir.failures.map((f) => ({ provider: f.account.provider, account: f.account.accountId, code: f.error.code, message: f.error.message }));
     const view: MirrorView = q.singleEvents ? 'instances' : 'masters';
     const maxDurationMs = Math.max(0, ...mirrorIds.map((id) => states.get(id)?.maxDurationMs ?? 0));
-    const snapshot = mirrorIds.length === 0 ? undefined : (state?.snapshot ?? (await deps.mirror.clock()));
-    const mirrorState = mirrorIds.length > 0 ? { mirror: mirrorIds, ...(snapshot !== undefined ? { snapshot } : {}) } : {};
-
     if (source === 'mirror') {
       const after = state?.sources[sourceId(MIRROR_KEY)]?.token;
       if (state && after === undefined) return { events: [], errors: failures, source, ageSeconds };
-      const page = await deps.mirror.page({ calendarIds: mirrorIds, snapshot, view, ...range, maxDurationMs, limit: q.pageSize, ...(after ? { after: decodePosition(after) } : {}) });
+      // A first page reads the mirror as it is now and learns the clock from the same query.
+      const page = await deps.mirror.page({ calendarIds: mirrorIds, snapshot: state?.snapshot, view, ...range, maxDurationMs, limit: q.pageSize, ...(after ? { after: decodePosition(after) } : {}) });
+      const snapshot = state?.snapshot ?? page.clock;
       const last = page.entries.at(-1);
       const next: CursorState | undefined =
-        page.more && last ? { providerPageSize: q.pageSize, sources: { [sourceId(MIRROR_KEY)]: { token: encodePosition(last.position), skip: 0 } }, ...mirrorState } : undefined;
+        page.more && last
+          ? { providerPageSize: q.pageSize, sources: { [sourceId(MIRROR_KEY)]: { token: encodePosition(last.position), skip: 0 } }, mirror: mirrorIds, ...(snapshot !== undefined ? { snapshot } : {}) }
+          : undefined;
       return {
         events: page.entries.map((e) => e.event),
         ...(next ? { nextPageToken: deps.cursors.encode(next, fingerprint) } : {}),
@@ -144,6 +145,8 @@ export class EventReader {
       };
     }
 
+    const snapshot = mirrorIds.length === 0 ? undefined : (state?.snapshot ?? (await deps.mirror.clock()));
+    const mirrorState = mirrorIds.length > 0 ? { mirror: mirrorIds, ...(snapshot !== undefined ? { snapshot } : {}) } : {};
     const sources: EventSource[] = live.map((s) => s.source());
     if (mirrorIds.length > 0) {
       sources.unshift({
