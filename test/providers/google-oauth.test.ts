@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { GoogleOAuthClient, GOOGLE_DEFAULT_URLS, GOOGLE_SCOPES } from '../../src/providers/google/index.js';
 import type { AlmanacScope } from '../../src/providers/google/index.js';
-import { OAuthTokenEndpointError, OAuthTokenManager } from '../../src/providers/oauth-token-manager.js';
+import { OAuthTokenEndpointError, OAuthTokenManager, SharedOAuthState } from '../../src/providers/oauth-token-manager.js';
 import { ProviderError } from '../../src/providers/types.js';
 import { startGoogleEmulator } from '../emulators/google/google-emulator.js';
 import type { GoogleEmulator } from '../emulators/google/google-emulator.js';
+import { MemoryCredentialStore } from '../support/memory-credential-store.js';
 
 const REDIRECT = 'https://almanac.test/connect/google/callback';
 
@@ -143,11 +144,13 @@ describe('GoogleOAuthClient against the emulator', () => {
       (e: unknown) =>
         e instanceof OAuthTokenEndpointError && e.error === 'invalid_grant' && e.description === 'Token has been expired or revoked.',
     );
+    const store = new MemoryCredentialStore({ accessToken: issued.accessToken, refreshToken: issued.refreshToken, expiresAt: 0 });
     const manager = new OAuthTokenManager({
       accountKey: `google:rev:${process.pid}`,
-      initial: { accessToken: issued.accessToken, refreshToken: issued.refreshToken, expiresAt: 0 },
+      initial: store.stored,
       refresh: (rt) => client.refresh(rt),
-      persist: async () => {},
+      store,
+      shared: new SharedOAuthState(),
     });
     await assert.rejects(manager.getAccessToken(), (e: unknown) => e instanceof ProviderError && e.code === 'AUTH_REVOKED');
   });
