@@ -48,6 +48,8 @@ export function oauthCredentials(options: {
   providerName: string;
   shared: SharedOAuthState;
   leaseMs: number;
+  /** How often a caller waiting for another instance's refresh looks at the stored version (default 100 ms). */
+  pollMs?: number;
   refresh(refreshToken: string): Promise<RefreshedTokens>;
 }): (stored: VersionedCredentials, store: CredentialStore, accountKey: string) => OAuthCredentials {
   return (stored, store, accountKey) =>
@@ -62,6 +64,7 @@ export function oauthCredentials(options: {
       store: store as CredentialStore<StoredOAuthCredentials>,
       shared: options.shared,
       leaseMs: options.leaseMs,
+      pollMs: options.pollMs,
     });
 }
 

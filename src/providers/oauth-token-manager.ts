@@ -110,6 +110,8 @@ export class SharedOAuthState {
 }
 
 const DEFAULT_LEASE_MS = 45_000;
+/** A refresh found another instance's newer refresh under way: wait for its tokens instead. */
+const OVERTAKEN = Symbol('overtaken');
 const DEFAULT_POLL_MS = 100;
 
 export class OAuthTokenManager<S extends OAuthTokens = OAuthTokens> implements OAuthCredentials {
@@ -231,7 +233,8 @@ export class OAuthTokenManager<S extends OAuthTokens = OAuthTokens> implements O
         try {
           const stored = await this.readStored();
           if (this.usable(stored.credentials, rejected)) return stored;
-          return await this.refreshAndStore(stored, rejected);
+          const result = await this.refreshAndStore(stored, owner, rejected);
+          if (result !== OVERTAKEN) return result;
         } finally {
           // Best effort: a lease that cannot be given back runs out by itself.
           await store.releaseLease(owner).catch(() => undefined);
@@ -261,16 +264,21 @@ export class OAuthTokenManager<S extends OAuthTokens = OAuthTokens> implements O
     return stored;
   }
 
-  private async refreshAndStore(stored: VersionedCredentials<S>, rejected: string | undefined): Promise<VersionedCredentials<S>> {
+  private async refreshAndStore(stored: VersionedCredentials<S>, owner: string, rejected: string | undefined): Promise<VersionedCredentials<S> | typeof OVERTAKEN> {
     let refreshed: RefreshedTokens;
     try {
       refreshed = await this.options.refresh(stored.credentials.refreshToken);
     } catch (error) {
       if (error instanceof OAuthTokenEndpointError && error.error === 'invalid_grant') {
-        // A rotated refresh token is refused once its successor was issued: if another writer stored
-        // newer credentials meanwhile (this lease ran out during the request), those are the ones to use.
-        const again = await this.options.store.read();
-        if (again && again.version !== stored.version && this.usable(again.credentials, rejected)) return again;
+        // A rotated refresh token is refused once its successor was issued. If this lease ran out during the
+        // request and another instance refreshed with the same token, the newer tokens are (or will be) stored:
+        // use them rather than declaring the grant dead.
+        const state = await this.options.store.state();
+        if (state && (state.version !== stored.version || (state.leaseOwner !== undefined && state.leaseOwner !== owner))) {
+          const again = await this.readStored();
+          if (this.usable(again.credentials, rejected)) return again;
+          return OVERTAKEN;
+        }
       }
       throw toProviderError(error, this.name);
     }

@@ -155,6 +155,21 @@ describe('GoogleOAuthClient against the emulator', () => {
     await assert.rejects(manager.getAccessToken(), (e: unknown) => e instanceof ProviderError && e.code === 'AUTH_REVOKED');
   });
 
+  test('with rotating refresh tokens (the emulator knob) each refresh returns a new refresh token and the old one is refused', async () => {
+    const issued = emulator.issueTokens('rotating@example.com');
+    emulator.accounts.rotateRefreshTokens = true;
+    try {
+      const first = await client.refresh(issued.refreshToken);
+      assert.ok(first.refreshToken);
+      assert.notEqual(first.refreshToken, issued.refreshToken);
+      await assert.rejects(client.refresh(issued.refreshToken), (e: unknown) => e instanceof OAuthTokenEndpointError && e.error === 'invalid_grant');
+      const second = await client.refresh(first.refreshToken);
+      assert.deepEqual(emulator.accounts.liveRefreshTokens('rotating@example.com'), [second.refreshToken]);
+    } finally {
+      emulator.accounts.rotateRefreshTokens = false;
+    }
+  });
+
   test('revoke ends the grant at Google; revoking again is not an error', async () => {
     const issued = emulator.issueTokens('bye@example.com');
     await client.revoke(issued.refreshToken);
