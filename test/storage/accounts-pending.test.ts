@@ -132,9 +132,11 @@ for (const { dialect, skip } of await dialects()) describe(`pending connections 
     await promote(user, 's1');
     const [account] = await accounts.listForUser(user);
     const read = (await accounts.readVersioned<{ password: string }>(account!.id))!;
+    assert.equal(await accounts.acquireRefreshLease(account!.id, 'refreshing-instance', 60_000), true);
     // The reconnect lands while the refresh is in flight…
     await accounts.stagePending(caldav(user, 's2', V, 'reconnected'));
     await promote(user, 's2');
+    assert.deepEqual(await accounts.credentialsState(account!.id), { version: read.version + 1 }, 'the new grant is not kept waiting by the old grant’s lease');
     // … and the refresh's conditional write is refused.
     assert.equal(await accounts.compareAndSetCredentials(account!.id, { ...read.credentials, password: 'refreshed-old' }, read.version), undefined);
     assert.equal((await accounts.readCredentials<{ password: string }>(account!.id)).password, 'reconnected');
