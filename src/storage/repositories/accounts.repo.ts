@@ -124,6 +124,27 @@ export class AccountsRepository {
     return rows.map(toRecord);
   }
 
+  /**
+   * The user's accounts with when the sync engine last stored each one's calendar list
+   * (null: never), in one query: the events and calendars reads ask this on every request.
+   */
+  async listForUserWithListing(userId: string): Promise<{ account: AccountRecord; calendarsListedAt: number | null }[]> {
+    const rows = await this.db
+      .selectFrom('accounts')
+      .leftJoin('sync_jobs', 'sync_jobs.account_id', 'accounts.id')
+      .selectAll('accounts')
+      .select('sync_jobs.calendars_listed_at')
+      .where('accounts.user_id', '=', userId)
+      .where('accounts.pending_session', 'is', null)
+      .orderBy('accounts.created_at')
+      .orderBy('accounts.id')
+      .execute();
+    return rows.map((row) => {
+      const { calendars_listed_at, ...account } = row;
+      return { account: toRecord(account), calendarsListedAt: calendars_listed_at === null ? null : Number(calendars_listed_at) };
+    });
+  }
+
   /** What one connect session has connected so far, oldest first. */
   async listPending(userId: string, sessionId: string): Promise<AccountRecord[]> {
     const rows = await this.db
