@@ -11,7 +11,7 @@
  * stopped before their rows go, and all of an account's channels on disconnect.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { AccountHandle, AccountContexts } from '../api/account-contexts.js';
+import type { AccountHandle, AccountContexts } from '../application/account-contexts.js';
 import type { ProviderId } from '../domain/calendar.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ProviderContext } from '../providers/types.js';

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
+import { sql, type AliasedRawBuilder, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import type { Database } from '../schema.js';
 import { selectInChunks } from './in-chunks.js';
 
@@ -32,9 +32,15 @@ export interface CalendarSyncRecord {
   pushUntil: number | null;
 }
 
-type SyncRow = Selectable<Database['calendar_sync']> & { push_until: number | string | null };
+/** The latest expiry of a calendar's push channels, as a column `push_until` of a query over calendar_sync. */
+export function pushUntil(calendarIdColumn: string): AliasedRawBuilder<number | string | null, 'push_until'> {
+  return sql<number | string | null>`(select max(pc.expires_at) from push_channels pc where pc.calendar_id = ${sql.ref(calendarIdColumn)})`.as('push_until');
+}
 
-function toRecord(row: SyncRow): CalendarSyncRecord {
+/** A calendar_sync row, with the latest expiry of the calendar's push channels when the query asked for it. */
+export type CalendarSyncRow = Selectable<Database['calendar_sync']> & { push_until?: number | string | null };
+
+export function toCalendarSyncRecord(row: CalendarSyncRow): CalendarSyncRecord {
   return {
     calendarId: row.calendar_id,
     status: row.status as CalendarSyncStatus,
@@ -52,7 +58,7 @@ function toRecord(row: SyncRow): CalendarSyncRecord {
     writeGeneration: row.write_generation,
     syncedGeneration: row.synced_generation,
     pushedAt: row.pushed_at,
-    pushUntil: row.push_until === null ? null : Number(row.push_until),
+    pushUntil: row.push_until === null || row.push_until === undefined ? null : Number(row.push_until),
   };
 }
 
@@ -85,22 +91,48 @@ export class CalendarSyncRepository {
     return new CalendarSyncRepository(tx);
   }
 
+  /**
+   * For metrics: calendars by sync status, those whose last pass failed, and the age of the
+   * oldest successful pass among synced calendars (how stale the stalest mirror is).
+   */
+  async freshnessStats(now: number): Promise<{ byStatus: Record<string, number>; failing: number; oldestSuccessAgeMs: number }> {
+    const rows = await this.db
+      .selectFrom('calendar_sync')
+      .select((eb) => [
+        'status',
+        eb.fn.countAll<number | string>().as('n'),
+        sql<number | string>`sum(case when last_error_code is not null then 1 else 0 end)`.as('failing'),
+        eb.fn.min('last_success_at').as('oldest'),
+      ])
+      .groupBy('status')
+      .execute();
+    const byStatus: Record<string, number> = {};
+    let failing = 0;
+    let oldest = now;
+    for (const row of rows) {
+      byStatus[row.status] = Number(row.n);
+      failing += Number(row.failing ?? 0);
+      if (row.status === 'ready' && row.oldest != null) oldest = Math.min(oldest, Number(row.oldest));
+    }
+    return { byStatus, failing, oldestSuccessAgeMs: Math.max(0, now - oldest) };
+  }
+
   /** The state with the latest expiry of the calendar's push channels (freshness lasts longer under push). */
   private states() {
     return this.db
       .selectFrom('calendar_sync as s')
       .selectAll('s')
-      .select((eb) => eb.selectFrom('push_channels as p').whereRef('p.calendar_id', '=', 's.calendar_id').select((p) => p.fn.max('p.expires_at').as('m')).as('push_until'));
+      .select(pushUntil('s.calendar_id'));
   }
 
   async get(calendarId: string): Promise<CalendarSyncRecord | undefined> {
     const row = await this.states().where('s.calendar_id', '=', calendarId).executeTakeFirst();
-    return row && toRecord(row as SyncRow);
+    return row && toCalendarSyncRecord(row);
   }
 
   async listFor(calendarIds: readonly string[]): Promise<CalendarSyncRecord[]> {
     const rows = await selectInChunks(calendarIds, (chunk) => this.states().where('s.calendar_id', 'in', chunk).execute());
-    return rows.map((row) => toRecord(row as SyncRow));
+    return rows.map((row) => toCalendarSyncRecord(row));
   }
 
   /** Starts a relisting: a new generation, no cursor, and the window it expands into. */
