@@ -225,7 +225,9 @@ export class EventStore {
         if (exception) {
           const item = stored(exception, exception.status === 'cancelled');
           if (exception.status === 'cancelled') {
-            if (options.showDeleted && overlaps(o.startMs, o.endMs)) live.push({ ...item, startMs: o.startMs, endMs: o.endMs });
+            // Google lists cancelled occurrences when deleted events are asked for, and also
+            // whenever series are not expanded (events.list reference, showDeleted).
+            if ((options.showDeleted || !options.singleEvents) && overlaps(o.startMs, o.endMs)) live.push({ ...item, startMs: o.startMs, endMs: o.endMs });
           } else if (overlaps(item.startMs, item.endMs)) {
             live.push(item);
             anyInRange = true;
