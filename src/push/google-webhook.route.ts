@@ -35,7 +35,11 @@ export function registerGoogleWebhookRoute(app: FastifyInstance, deps: { notific
       ...(resourceId !== undefined ? { resourceId } : {}),
       kind: state === 'sync' ? 'sync' : 'change',
     });
-    if (outcome === 'rejected') throw new RejectedNotificationError();
+    if (outcome === 'rejected') {
+      // The channel id is no secret; the token is never logged.
+      request.log.info({ provider: 'google', channel: channelId.slice(0, 64) }, 'push notification rejected');
+      throw new RejectedNotificationError();
+    }
     return reply.code(200).send();
   });
 }

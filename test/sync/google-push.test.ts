@@ -182,9 +182,18 @@ for (const { dialect, skip } of await dialects()) describe(`Google push channels
       assert.equal(res.status, 401, JSON.stringify(bad));
       assert.equal(((await res.json()) as { error: string }).error, 'notification_rejected');
     }
+    // A channel past its expiry is no longer accepted, even with its token.
+    const expiresAt = (await db.selectFrom('push_channels').select('expires_at').where('id', '=', channel.id).executeTakeFirstOrThrow()).expires_at;
+    await db.updateTable('push_channels').set({ expires_at: Date.now() - 1000 }).where('id', '=', channel.id).execute();
+    try {
+      assert.equal((await notify(s.server, headers({}))).status, 401, 'expired channel');
+    } finally {
+      await db.updateTable('push_channels').set({ expires_at: expiresAt }).where('id', '=', channel.id).execute();
+    }
     const missing = await notify(s.server, { 'x-goog-channel-token': channel.token! });
     assert.equal(missing.status, 400);
     assert.deepEqual(await snapshot(), before, 'nothing was marked or scheduled');
+    assert.ok(!s.server.logs.join('').includes(channel.token!), 'the token is never logged');
     // The genuine article is accepted.
     assert.equal((await notify(s.server, headers({}))).status, 200);
     assert.notDeepEqual(await snapshot(), before);
