@@ -27,10 +27,21 @@ export class MirrorFreshness {
     return 2 * this.config.pollMs[provider] + SLACK_MS;
   }
 
-  /** Whether the stored calendar list of an account (listed at `listedAt`) may stand in for a live listing. */
-  listingUsable(provider: ProviderId, listedAt: number | null, now: number, noCache: boolean): boolean {
+  /**
+   * Whether the stored calendar list of an account (listed at `listedAt`) may stand in for a
+   * live listing. An account with an open push channel is listed at the slower pushed
+   * interval, so its list counts as fresh for as long (channels watch events, not the list
+   * of calendars: a calendar added at the provider appears within that interval).
+   */
+  listingUsable(provider: ProviderId, listedAt: number | null, now: number, noCache: boolean, pushUntil: number | null = null): boolean {
     if (noCache || this.mode === 'live' || listedAt === null) return false;
-    return this.mode === 'mirror' || now - listedAt <= this.maxAgeMs(provider);
+    return this.mode === 'mirror' || now - listedAt <= this.maxAgeFor(provider, pushUntil, now);
+  }
+
+  /** Two poll intervals, or two pushed intervals while a push channel is open. */
+  private maxAgeFor(provider: ProviderId, pushUntil: number | null, now: number): number {
+    const pushed = pushUntil !== null && pushUntil > now;
+    return pushed ? Math.max(2 * this.config.pushedPollMs + SLACK_MS, this.maxAgeMs(provider)) : this.maxAgeMs(provider);
   }
 
   /** Whether this calendar's events in [start, end) may come from the mirror. */
@@ -39,8 +50,6 @@ export class MirrorFreshness {
     if (!covers(state.window, range.start, range.end)) return false;
     if (this.mode === 'mirror') return true;
     if (state.writeGeneration > state.syncedGeneration) return false;
-    const pushed = state.pushUntil !== null && state.pushUntil > now;
-    const maxAge = pushed ? Math.max(2 * this.config.pushedPollMs + SLACK_MS, this.maxAgeMs(provider)) : this.maxAgeMs(provider);
-    return now - state.lastSuccessAt <= maxAge;
+    return now - state.lastSuccessAt <= this.maxAgeFor(provider, state.pushUntil, now);
   }
 }

@@ -154,6 +154,20 @@ for (const { dialect, skip } of await dialects()) describe(`Google push channels
     assert.ok(state.pushUntil && state.pushUntil > Date.now());
   });
 
+  test('between the slower polls a pushed account is still read from the mirror, calendar list included', async () => {
+    const db = s.server.runtime.storage.db;
+    const fiveMinutesAgo = Date.now() - 5 * 60_000;
+    await db.updateTable('sync_jobs').set({ calendars_listed_at: fiveMinutesAgo }).execute();
+    await db.updateTable('calendar_sync').set({ last_success_at: fiveMinutesAgo }).execute();
+    const from = s.emulator.requests.length;
+    const res = await s.a.events({ ...range, pageSize: '500' });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('almanac-source'), 'mirror');
+    const calendars = await s.a.get('/api/calendars');
+    assert.equal(calendars.status, 200);
+    assert.deepEqual(s.emulator.requests.slice(from), [], 'no request to Google');
+  });
+
   test('a notification with a wrong token, for an unknown channel, or without headers is refused and changes nothing', async () => {
     const [row] = await channelRows(s.server);
     const channel = s.emulator.channels.active().find((c) => c.id === row!.id)!;
@@ -278,6 +292,11 @@ describe('Google push without an https public URL, or switched off', () => {
         assert.deepEqual(await channelRows(s.server), []);
         const job = await s.server.runtime.storage.db.selectFrom('sync_jobs').selectAll().where('account_id', '=', s.accountRowId).executeTakeFirstOrThrow();
         assert.ok(Number(job.next_run_at) - Date.now() <= 1.1 * s.server.runtime.config.sync.pollMs.google);
+        // Without push the same five-minute-old data is too old: read live.
+        const db = s.server.runtime.storage.db;
+        await db.updateTable('sync_jobs').set({ calendars_listed_at: Date.now() - 5 * 60_000 }).execute();
+        await db.updateTable('calendar_sync').set({ last_success_at: Date.now() - 5 * 60_000 }).execute();
+        assert.equal((await s.a.events({ ...range, pageSize: '500' })).headers.get('almanac-source'), 'live');
       } finally {
         await s.server.close();
         await s.emulator.close();
