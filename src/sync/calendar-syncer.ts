@@ -33,6 +33,10 @@ export interface MirrorPageChange {
   swept: string[];
   /** The first pass of a calendar: everything in it is new to the mirror. */
   initial: boolean;
+  /** The window this pass expands into. */
+  window: Window;
+  /** The window the mirror held before this pass (null before the first completed relisting). */
+  previousWindow: Window | null;
 }
 
 export interface MirrorObserver {
@@ -137,7 +141,7 @@ export class CalendarSyncer {
         const mirror = deps.mirror.in(tx);
         const sync = deps.calendarSync.in(tx);
         const swept = page.full && completes ? await mirror.staleUnits(record.id, generation, [...page.upserts.map((u) => u.key), ...page.unchanged]) : [];
-        await deps.observer?.pageApplying(tx, { accountId: req.accountId, calendar: record, page, swept, initial });
+        await deps.observer?.pageApplying(tx, { accountId: req.accountId, calendar: record, page, swept, initial, window: passWindow, previousWindow: state.window });
         const longest = await mirror.replaceUnits(record.id, page.upserts, generation);
         await mirror.deleteUnits(record.id, [...page.deletions, ...swept]);
         if (page.full) await mirror.markSeen(record.id, page.unchanged, generation);
