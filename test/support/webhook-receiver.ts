@@ -15,12 +15,14 @@ export interface Answer {
   headers?: Record<string, string>;
   /** Wait this long before answering. */
   delayMs?: number;
+  /** Answer only once this settles. */
+  until?: Promise<void>;
 }
 
 export interface WebhookReceiver {
   url: string;
   requests: ReceivedRequest[];
-  /** Decides each answer; default 204. */
+  /** Decides each answer (`index`: how many requests arrived before this one); default 204. */
   respond: (req: { headers: IncomingHttpHeaders; body: string }, index: number) => Answer;
   /** Requests answered 2xx. */
   accepted(): ReceivedRequest[];
@@ -41,20 +43,27 @@ export async function startReceiver(): Promise<WebhookReceiver> {
         await new Promise((r) => setTimeout(r, 25));
       }
     },
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
+  let arrived = 0;
   const server: Server = createServer((req, res) => {
+    const index = arrived++;
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      const answer = receiver.respond({ headers: req.headers, body }, receiver.requests.length);
+      const answer = receiver.respond({ headers: req.headers, body }, index);
       const send = () => {
         receiver.requests.push({ headers: req.headers, body, at: Date.now(), status: answer.status });
         res.writeHead(answer.status, answer.headers ?? {});
         res.end();
       };
-      if (answer.delayMs) setTimeout(send, answer.delayMs);
+      if (answer.until) void answer.until.then(send);
+      else if (answer.delayMs) setTimeout(send, answer.delayMs);
       else send();
     });
   });
