@@ -9,7 +9,6 @@
  * webhook-id (at-least-once: receivers deduplicate on it).
  */
 import { randomBytes } from 'node:crypto';
-import type { FastifyBaseLogger } from 'fastify';
 import type { ClientsRepository } from '../storage/repositories/clients.repo.js';
 import type { ClaimedDelivery, WebhooksRepository } from '../storage/repositories/webhooks.repo.js';
 import { nextAttemptAt, parseRetryAfter } from './retry-schedule.js';
@@ -21,6 +20,13 @@ export const DELIVERY_TIMEOUT_MS = 15_000;
 
 export type DeliveryOutcome = 'delivered' | 'retry' | 'failed' | 'gone';
 
+/** Where attempts are logged (pino-compatible; never bodies or secrets). */
+export interface DeliveryLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
 export interface DeliveryWorkerOptions {
   repo: WebhooksRepository;
   clients: ClientsRepository;
@@ -28,7 +34,7 @@ export interface DeliveryWorkerOptions {
   signer: WebhookSigner;
   /** The SSRF-guarded fetch with the delivery timeout. */
   fetch: typeof fetch;
-  log: FastifyBaseLogger;
+  log: DeliveryLog;
   concurrency: number;
   tickMs: number;
   leaseMs: number;

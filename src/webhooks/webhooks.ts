@@ -35,6 +35,11 @@ export interface WebhooksDeps {
   now?: () => number;
 }
 
+/** The fetch deliveries use: SSRF-guarded (webhook URLs are configured by people), no redirects, the delivery timeout. */
+export function createDeliveryFetch(allowPrivateNetworks: boolean): typeof fetch {
+  return createGuardedFetch({ allowPrivateNetworks, timeoutMs: DELIVERY_TIMEOUT_MS, maxRedirects: 0, maxResponseBytes: 1024 * 1024 });
+}
+
 export class Webhooks {
   readonly secrets: WebhookSecrets;
   readonly signer: WebhookSigner;
@@ -51,8 +56,7 @@ export class Webhooks {
       clients: deps.clients,
       secrets: this.secrets,
       signer: this.signer,
-      // Webhook URLs are typed in by operators but still go through the SSRF policy; redirects are not followed.
-      fetch: createGuardedFetch({ allowPrivateNetworks: deps.allowPrivateNetworks, timeoutMs: DELIVERY_TIMEOUT_MS, maxRedirects: 0, maxResponseBytes: 1024 * 1024 }),
+      fetch: createDeliveryFetch(deps.allowPrivateNetworks),
       log: deps.log.child({ component: 'webhooks' }),
       concurrency: deps.config.concurrency,
       tickMs: deps.tickMs ?? 1000,

@@ -311,6 +311,19 @@ export class WebhooksRepository {
     });
   }
 
+  /** Claims one delivery by id, if it is pending and not leased (sending a test ping now). */
+  async claim(id: string, lease: string, options: { now: number; leaseMs: number }): Promise<ClaimedDelivery | undefined> {
+    const updated = await this.db
+      .updateTable('webhook_deliveries')
+      .set({ lease_owner: lease, lease_until: options.now + options.leaseMs })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', options.now)]))
+      .returningAll()
+      .executeTakeFirst();
+    return updated && { ...toDelivery(updated), lease, body: this.openBody(id, updated.payload) };
+  }
+
   private async finish(d: ClaimedDelivery, set: Partial<DeliveryRow>, outcome: AttemptOutcome): Promise<boolean> {
     const result = await this.db
       .updateTable('webhook_deliveries')
