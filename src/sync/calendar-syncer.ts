@@ -42,6 +42,11 @@ export interface MirrorPageChange {
 export interface MirrorObserver {
   /** Runs inside the page's unit of work, before the mirror changes (so it can read the old state). */
   pageApplying(tx: Kysely<Database>, change: MirrorPageChange): Promise<void>;
+  /**
+   * A run found the account's credentials refused (`reauth_required`), or working again
+   * after they had been (`ok`). Called after the run; failures are logged, never fatal.
+   */
+  grantChanged?(accountId: string, state: 'reauth_required' | 'ok'): Promise<void>;
 }
 
 export interface CalendarSyncerDeps {

@@ -84,8 +84,45 @@ function isEcho(change: { id: string; recurringEventId?: string; etag?: string; 
   return echoes.some((e) => e.etag === wanted && (e.eventId === change.id || (change.recurringEventId !== undefined && e.eventId === change.recurringEventId)));
 }
 
+/** What an account's grant became, as the sync engine found it. */
+export type GrantState = 'reauth_required' | 'ok';
+
+const GRANT_TYPES: Record<GrantState, string> = { reauth_required: 'grant.reauth_required', ok: 'grant.restored' };
+
 export class ChangeNotifier implements MirrorObserver {
   constructor(private readonly deps: ChangeNotifierDeps) {}
+
+  /**
+   * Tells subscribed applications that a user must reconnect an account (its provider
+   * refused the stored credentials), and again when it works once more. Sent once per
+   * change of state (the last notice per client and account is looked up), in order with
+   * each other. Not part of Mobiscroll's payloads: `type` tells them apart.
+   */
+  async grantChanged(accountId: string, state: GrantState): Promise<void> {
+    const { deps } = this;
+    const now = (deps.now ?? Date.now)();
+    const type = GRANT_TYPES[state];
+    const deliveries: NewDelivery[] = [];
+    for (const sub of await deps.webhooks.grantSubscribers(accountId, now)) {
+      const orderKey = `grant:${accountId}:${sub.clientId}`;
+      const last = await deps.webhooks.lastTypeOf(orderKey);
+      // Nothing to restore when no trouble was announced; nothing new when it was already said.
+      if (last === type || (last === undefined && state === 'ok')) continue;
+      const body = {
+        type,
+        provider: sub.provider,
+        userId: sub.externalUserId,
+        account: sub.accountPublicId,
+        syncState: state,
+        timestamp: new Date(now).toISOString(),
+        message: state === 'ok' ? 'The account works again; changes are delivered as before' : 'The provider refused the stored credentials: the user must reconnect this account (open the connect flow again); until then no changes of its calendars are delivered',
+      };
+      deliveries.push({ id: newDeliveryId(), clientId: sub.clientId, subscriptionId: null, type, orderKey, eventCount: 0, body: JSON.stringify(body) });
+    }
+    if (deliveries.length === 0) return;
+    await deps.webhooks.enqueue(deliveries, now);
+    deps.queued?.();
+  }
 
   async pageApplying(tx: Kysely<Database>, change: MirrorPageChange): Promise<void> {
     const { deps } = this;

@@ -7,6 +7,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { RADICALE_SKIP, startRadicale, type RadicaleServer } from '../support/radicale.js';
 import { startServer, type TestServer } from '../support/server.js';
@@ -150,5 +152,78 @@ describe('webhook subscriptions by scope, initial sync, expiry, echoes and metri
     assert.ok(delivered, text.slice(0, 500));
     assert.equal(Number(delivered[1]), receiver.requests.length);
     assert.match(text, /almanac_webhook_queue_depth \d+/);
+  });
+});
+
+/** Forwards to Radicale, or answers 401 to everything while `refuse` is set (credentials revoked). */
+async function refusingProxy(port: number) {
+  const state = { refuse: false };
+  const server = createServer((req, res) => {
+    if (state.refuse) {
+      req.resume();
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="x"' }).end();
+      return;
+    }
+    const upstream = httpRequest({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: { ...req.headers, host: `127.0.0.1:${port}` } }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    state,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
+
+describe('grant notices', { skip: RADICALE_SKIP }, () => {
+  let rad: RadicaleServer;
+  let proxy: Awaited<ReturnType<typeof refusingProxy>>;
+  let server: TestServer;
+  let receiver: WebhookReceiver;
+  let secret: string;
+  let account: string;
+
+  before(async () => {
+    rad = await startRadicale({ users: { bob: 'bob-pw' } });
+    await rad.mkcalendar('bob', 'cal');
+    proxy = await refusingProxy(rad.port);
+    receiver = await startReceiver();
+    server = await startServer({ sync: true });
+    const created = await server.runtime.services.clients.create({ name: 'grants', redirectUris: ['https://app.example/callback'], webhookUrl: receiver.url });
+    const client = { clientId: created.client.clientId, clientSecret: created.clientSecret };
+    secret = await server.runtime.webhooks.secrets.ensure(client.clientId);
+    const s = await openConnect(server.url, { client_id: client.clientId, user_id: 'bob-user' });
+    assert.equal((await connectCaldav(server.url, s, { server_url: proxy.url, username: 'bob', password: 'bob-pw' })).status, 303);
+    const tokens = await finishConnect(server.url, s, client);
+    account = (await server.runtime.storage.db.selectFrom('accounts').select('id').executeTakeFirstOrThrow()).id;
+    await syncNow(server.runtime, account);
+    const res = await api(server.url, tokens.access_token).post('/api/subscribe-webhook', { provider: 'caldav', calendarId: `${proxy.url}/bob/cal/` });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+  });
+
+  after(async () => {
+    await server?.close();
+    await receiver?.close();
+    await proxy?.close();
+    await rad?.stop();
+  });
+
+  test('an account whose credentials are refused is announced once, and again when it works', async () => {
+    const types = () => receiver.requests.map((r) => new Webhook(secret).verify(r.body, { 'webhook-id': String(r.headers['webhook-id']), 'webhook-timestamp': String(r.headers['webhook-timestamp']), 'webhook-signature': String(r.headers['webhook-signature']) }) as { type: string; userId: string; account: string; syncState: string });
+    proxy.state.refuse = true;
+    for (let i = 0; i < 2; i++) {
+      await server.runtime.sync.syncSoon(account);
+      await receiver.waitFor((r) => r.length >= 1, 10_000, 'the reauth notice');
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    assert.deepEqual(types().map((d) => [d.type, d.userId, d.account, d.syncState]), [['grant.reauth_required', 'bob-user', 'bob', 'reauth_required']], 'announced once however often the sync fails');
+    proxy.state.refuse = false;
+    await syncNow(server.runtime, account);
+    await receiver.waitFor((r) => r.length >= 2, 10_000, 'the restored notice');
+    assert.deepEqual(types().map((d) => d.type), ['grant.reauth_required', 'grant.restored']);
   });
 });

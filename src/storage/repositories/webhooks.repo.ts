@@ -215,6 +215,38 @@ export class WebhooksRepository {
       .map((r) => ({ ...toSubscription(r), externalUserId: r.external_id, webhookUrl: r.webhook_url! }));
   }
 
+  /**
+   * Who should hear about an account's grant: each client (with its user) that subscribed
+   * any of the account's calendars and can be delivered to now.
+   */
+  async grantSubscribers(accountId: string, now: number): Promise<{ clientId: string; externalUserId: string; provider: ProviderId; accountPublicId: string }[]> {
+    const rows = await this.db
+      .selectFrom('webhook_subscriptions as s')
+      .innerJoin('clients as c', 'c.client_id', 's.client_id')
+      .innerJoin('end_users as u', 'u.id', 's.user_id')
+      .innerJoin('accounts as a', 'a.id', 's.account_id')
+      .leftJoin('webhook_endpoints as e', 'e.client_id', 's.client_id')
+      .select(['s.client_id', 'u.external_id', 'a.provider', 'a.account_id', 'c.webhook_url', 'e.disabled_url'])
+      .where('s.account_id', '=', accountId)
+      .where((eb) => eb.or([eb('s.expires_at', 'is', null), eb('s.expires_at', '>', now)]))
+      .where('c.webhook_url', 'is not', null)
+      .execute();
+    const seen = new Set<string>();
+    const out: { clientId: string; externalUserId: string; provider: ProviderId; accountPublicId: string }[] = [];
+    for (const r of rows) {
+      if (r.disabled_url === r.webhook_url || seen.has(r.client_id)) continue;
+      seen.add(r.client_id);
+      out.push({ clientId: r.client_id, externalUserId: r.external_id, provider: r.provider as ProviderId, accountPublicId: r.account_id });
+    }
+    return out;
+  }
+
+  /** The type of the newest delivery with this order key (the last notice of a kind), if any. */
+  async lastTypeOf(orderKey: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('webhook_deliveries').select('type').where('order_key', '=', orderKey).orderBy('position', 'desc').limit(1).executeTakeFirst();
+    return row?.type;
+  }
+
   // ---- outbox
 
   private sealBody(id: string, body: string): string {
