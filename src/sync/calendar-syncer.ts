@@ -47,6 +47,8 @@ export interface MirrorObserver {
    * after they had been (`ok`). Called after the run; failures are logged, never fatal.
    */
   grantChanged?(accountId: string, state: 'reauth_required' | 'ok'): Promise<void>;
+  /** The page's unit of work committed: what pageApplying wrote for this calendar (row id) is visible to other connections now. */
+  pageCommitted?(calendarRowId: string): void;
 }
 
 export interface CalendarSyncerDeps {
@@ -160,6 +162,7 @@ export class CalendarSyncer {
           });
         }
       });
+      deps.observer?.pageCommitted?.(record.id);
       cursor = page.cursor;
       if (completes) return 'synced';
     }

@@ -32,7 +32,7 @@ export interface ChangeNotifierDeps {
   /** Deliver changes the application made itself through the API (off by default). */
   echoOwnWrites: boolean;
   now?: () => number;
-  /** Called after rows were queued in a committed page (wakes this instance's delivery worker). */
+  /** Called once rows queued by a page are committed (wakes this instance's delivery worker at once). */
   queued?: () => void;
 }
 
@@ -90,7 +90,15 @@ export type GrantState = 'reauth_required' | 'ok';
 const GRANT_TYPES: Record<GrantState, string> = { reauth_required: 'grant.reauth_required', ok: 'grant.restored' };
 
 export class ChangeNotifier implements MirrorObserver {
+  /** Calendars (row ids) whose page now committing queued rows: the delivery worker is woken once it has. */
+  private readonly queuedIn = new Set<string>();
+
   constructor(private readonly deps: ChangeNotifierDeps) {}
+
+  pageCommitted(calendarRowId: string): void {
+    if (!this.queuedIn.delete(calendarRowId)) return;
+    this.deps.queued?.();
+  }
 
   /**
    * Tells subscribed applications that a user must reconnect an account (its provider
@@ -180,10 +188,8 @@ export class ChangeNotifier implements MirrorObserver {
     }
     if (deliveries.length === 0) return;
     await webhooks.enqueue(deliveries, now);
-    if (deps.queued) {
-      // The rows are visible to workers once the page commits; a wake-up before that finds nothing and the next tick does.
-      setTimeout(deps.queued, 10).unref();
-    }
+    // The rows are visible to the worker's connection once the page commits (pageCommitted).
+    this.queuedIn.add(change.calendar.id);
   }
 
   private delivery(sub: ActiveSubscription, events: ChangedEvent[], initial: boolean, now: number): NewDelivery {

@@ -227,3 +227,55 @@ describe('grant notices', { skip: RADICALE_SKIP }, () => {
     assert.deepEqual(types().map((d) => d.type), ['grant.reauth_required', 'grant.restored']);
   });
 });
+
+describe('latency without being asked', { skip: RADICALE_SKIP }, () => {
+  let rad: RadicaleServer;
+  let server: TestServer;
+  let receiver: WebhookReceiver;
+
+  before(async () => {
+    rad = await startRadicale({ users: { carol: 'carol-pw' } });
+    await rad.mkcalendar('carol', 'cal');
+    receiver = await startReceiver();
+    server = await startServer({ sync: true, env: { ALMANAC_SYNC_POLL_SECONDS: '5' } });
+    const created = await server.runtime.services.clients.create({ name: 'latency', redirectUris: ['https://app.example/callback'], webhookUrl: receiver.url });
+    const client = { clientId: created.client.clientId, clientSecret: created.clientSecret };
+    const s = await openConnect(server.url, { client_id: client.clientId, user_id: 'carol-user' });
+    assert.equal((await connectCaldav(server.url, s, { server_url: `http://127.0.0.1:${rad.port}`, username: 'carol', password: 'carol-pw' })).status, 303);
+    const tokens = await finishConnect(server.url, s, client);
+    const account = (await server.runtime.storage.db.selectFrom('accounts').select('id').executeTakeFirstOrThrow()).id;
+    await syncNow(server.runtime, account);
+    const res = await api(server.url, tokens.access_token).post('/api/subscribe-webhook', { provider: 'caldav', calendarId: `http://127.0.0.1:${rad.port}/carol/cal/` });
+    assert.equal(res.status, 200);
+  });
+
+  after(async () => {
+    await server?.close();
+    await receiver?.close();
+    await rad?.stop();
+  });
+
+  test('a change made on the CalDAV server arrives within the poll interval (5 s here)', async (t) => {
+    const latencies: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const made = Date.now();
+      await rad.put('carol', `/carol/cal/l${i}.ics`, ics(`l${i}`, ['DTSTART:20270110T090000Z', 'DTEND:20270110T100000Z', `SUMMARY:Latency ${i}`]));
+      await receiver.waitFor((r) => r.length >= i + 1, 10_000, 'the delivery');
+      latencies.push(receiver.requests[i]!.at - made);
+    }
+    t.diagnostic(`change on the server → webhook received: ${latencies.map((l) => `${l} ms`).join(', ')} (poll interval 5 s ±10 %)`);
+    for (const l of latencies) assert.ok(l < 5_500 + 1_500, `${l} ms`);
+  });
+
+  test('once a sync has found a change, the delivery goes out at once (the worker is woken when the page commits)', async (t) => {
+    const account = (await server.runtime.storage.db.selectFrom('accounts').select('id').executeTakeFirstOrThrow()).id;
+    const before = receiver.requests.length;
+    await rad.put('carol', '/carol/cal/now.ics', ics('now', ['DTSTART:20270111T090000Z', 'DTEND:20270111T100000Z', 'SUMMARY:Now']));
+    await syncNow(server.runtime, account);
+    const synced = Date.now();
+    await receiver.waitFor((r) => r.length > before, 5_000, 'the delivery');
+    const ms = receiver.requests[before]!.at - synced;
+    t.diagnostic(`sync finished → webhook received: ${ms} ms`);
+    assert.ok(ms < 500, `${ms} ms`);
+  });
+});
