@@ -8,10 +8,10 @@ import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import type { Config } from './config/config.js';
 import type { Keys } from './crypto/keys.js';
-import { AccountContexts } from './api/account-contexts.js';
+import { AccountContexts } from './application/account-contexts.js';
 import { registerConnectionRoutes } from './api/connections.routes.js';
 import { registerHealthRoutes, type Readiness } from './api/health.route.js';
-import { CalendarDirectory } from './api/calendar-directory.js';
+import { CalendarDirectory } from './application/calendar-directory.js';
 import { registerCalendarsRoute } from './api/calendars.route.js';
 import { registerEventsRoutes } from './api/events.routes.js';
 import { registerWebhooksRoutes } from './api/webhooks.routes.js';
@@ -45,6 +45,7 @@ import { registerDemoCallbackRoute } from './demo/demo-callback.route.js';
 import type { Metrics } from './metrics/metrics.js';
 import { registerHttpMetrics } from './metrics/http-metrics.js';
 import { registerMetricsRoute } from './metrics/metrics.route.js';
+import { registerSyncMetrics } from './metrics/sync-metrics.js';
 import { registerApiDocsRoutes } from './site/api-docs.route.js';
 import { registerHomeRoute } from './site/home.route.js';
 import { registerCaldavConnectRoutes } from './connect/caldav-connect.routes.js';
@@ -114,7 +115,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   deps.rateLimitStore.useLogger?.(app.log);
   registerHomeRoute(app, { publicUrl: config.publicUrl, ...(config.demoClient ? { demoClients: services.demoClients } : {}) });
   registerHealthRoutes(app, { readiness: deps.readiness, rateLimitMode: () => deps.rateLimitStore.mode ?? 'memory' });
-  if (config.metricsToken) registerMetricsRoute(app, { metrics: deps.metrics, token: config.metricsToken });
+  if (config.metricsToken) {
+    registerMetricsRoute(app, { metrics: deps.metrics, token: config.metricsToken });
+    registerSyncMetrics(deps.metrics, async () => {
+      const now = Date.now();
+      const [jobs, calendars] = await Promise.all([services.jobs.scheduleStats(now), services.calendarSync.freshnessStats(now)]);
+      return {
+        jobsDue: jobs.due,
+        jobsRunning: jobs.running,
+        oldestDueSeconds: jobs.oldestDueMs / 1000,
+        calendarsByStatus: calendars.byStatus,
+        calendarsFailing: calendars.failing,
+        oldestSuccessAgeSeconds: calendars.oldestSuccessAgeMs / 1000,
+      };
+    });
+  }
   // A worker instance runs the background work only: it answers health checks (and metrics), nothing else.
   if (config.role === 'worker') return app;
   registerAuthorizeRoute(app, {
@@ -149,7 +164,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.google) registerGoogleConnectRoutes(app, { ...connectBase, oauth: deps.google, publicUrl: config.publicUrl });
   if (config.demoClient) registerDemoCallbackRoute(app, { publicUrl: config.publicUrl, demoClients: services.demoClients });
   const freshness = new MirrorFreshness(config.sync);
-  const directory = new CalendarDirectory({ accounts: services.accounts, contexts, calendars: services.calendars, jobs: services.jobs, freshness });
+  const directory = new CalendarDirectory({ accounts: services.accounts, contexts, calendars: services.calendars, freshness });
   registerCalendarsRoute(app, { guard, directory });
   const reader = new EventReader({ directory, contexts, mirror: services.mirror, calendarSync: services.calendarSync, freshness, cursors: createCursorCodec(keys.cursors) });
   const writer = new EventWriter({ directory, contexts, calendarSync: services.calendarSync, syncSoon: deps.syncSoon, echoes: services.webhooks });

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ProviderId } from '../domain/calendar.js';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
-import type { CalendarDirectory } from '../api/calendar-directory.js';
+import type { CalendarDirectory } from './calendar-directory.js';
 import type { ClientsRepository } from '../storage/repositories/clients.repo.js';
 import type { SubscriptionRecord, WebhooksRepository } from '../storage/repositories/webhooks.repo.js';
 

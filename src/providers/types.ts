@@ -105,6 +105,32 @@ export interface OAuthCredentials {
 
 export type ProviderCredentials = BasicCredentials | OAuthCredentials;
 
+/** One account's stored credentials and the version they were stored under. */
+export interface VersionedCredentials<T = unknown> {
+  credentials: T;
+  /** Incremented by every write of the account's credentials (a refresh, a reconnect). */
+  version: number;
+}
+
+/**
+ * Where one account's credentials are kept, as code that refreshes them needs it when
+ * several instances share the accounts: versioned reads, compare-and-set writes, and a
+ * lease so that one instance at a time refreshes. The owner implements it over storage;
+ * providers never touch storage themselves.
+ */
+export interface CredentialStore<T = unknown> {
+  /** What is stored now; undefined when the account is gone (disconnected). */
+  read(): Promise<VersionedCredentials<T> | undefined>;
+  /** The stored version and the holder of an unexpired refresh lease, without opening the credentials. */
+  state(): Promise<{ version: number; leaseOwner?: string } | undefined>;
+  /** Stores `next` if the stored version is still `expectedVersion`: the new version, or undefined when another write came first. */
+  compareAndSet(next: T, expectedVersion: number): Promise<number | undefined>;
+  /** Takes the refresh lease for `ttlMs` unless another owner holds an unexpired one; true when taken. */
+  acquireLease(owner: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease back if `owner` still holds it. */
+  releaseLease(owner: string): Promise<void>;
+}
+
 export interface ProviderContext<C extends ProviderCredentials = ProviderCredentials> {
   credentials: C;
   /**
@@ -211,4 +237,38 @@ export interface ChangeFeed<C extends ProviderCredentials = ProviderCredentials>
    * calendar, so a poll costs no more than the listing.
    */
   changeMarker?(calendar: Calendar): string | undefined;
+}
+
+/*
+ * Push channels: a provider that can call back when a calendar changes (Google
+ * `events.watch`, Microsoft Graph subscriptions). The sync side owns the channels: it
+ * decides the address and the secret token, stores them, renews before expiry and
+ * stops them; a notification only makes the account's sync job due, so the change
+ * itself still arrives through the change feed.
+ */
+
+export interface PushChannelRequest {
+  /** The calendar as listCalendars names it. */
+  calendarId: string;
+  /** The https URL the provider must call. */
+  address: string;
+  /** A secret the provider echoes with every notification (Google's channel token, Graph's clientState). */
+  token: string;
+  /** How long the channel should live; the provider may grant less. */
+  ttlMs: number;
+}
+
+export interface PushChannel {
+  /** Names the channel in notifications; chosen by the adapter (unique, unguessable not required). */
+  channelId: string;
+  /** The provider's id of the watched resource, needed to stop the channel (Google). */
+  resourceId?: string;
+  /** When the provider stops sending; a channel is renewed before. */
+  expiresAt: Date;
+}
+
+export interface PushChannels<C extends ProviderCredentials = ProviderCredentials> {
+  start(ctx: ProviderContext<C>, request: PushChannelRequest): Promise<PushChannel>;
+  /** Stops a channel; one the provider no longer knows counts as stopped. */
+  stop(ctx: ProviderContext<C>, channel: { channelId: string; resourceId?: string }): Promise<void>;
 }
