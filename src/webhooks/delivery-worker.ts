@@ -142,7 +142,8 @@ export class DeliveryWorker {
           ...this.options.signer.headers(delivery.id, new Date(started), delivery.body, secrets),
         },
         body: delivery.body,
-        signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+        // An attempt never outlives its lease, so no other worker can start the same delivery while it runs.
+        signal: AbortSignal.timeout(Math.min(DELIVERY_TIMEOUT_MS, Math.floor(this.options.leaseMs * 0.8))),
       });
     } catch (err) {
       log.warn({ delivery: delivery.id, client: delivery.clientId, attempt: delivery.attempts + 1, reason: describeError(err) }, 'webhook delivery failed');

@@ -54,8 +54,9 @@ describe('webhook subscriptions by scope, initial sync, expiry, echoes and metri
   }
 
   before(async () => {
-    rad = await startRadicale({ users: { alice: 'alice-pw' } });
+    rad = await startRadicale({ users: { alice: 'alice-pw', dave: 'dave-pw' } });
     await rad.mkcalendar('alice', 'work');
+    await rad.mkcalendar('dave', 'own');
     base = `http://127.0.0.1:${rad.port}`;
     await rad.put('alice', '/alice/work/one.ics', ics('one', [`DTSTART:${y}0105T090000Z`, `DTEND:${y}0105T100000Z`, 'SUMMARY:Private title']));
     receiver = await startReceiver();
@@ -63,9 +64,9 @@ describe('webhook subscriptions by scope, initial sync, expiry, echoes and metri
     const created = await server.runtime.services.clients.create({ name: 'opts', redirectUris: ['https://app.example/callback'], webhookUrl: receiver.url });
     const client = { clientId: created.client.clientId, clientSecret: created.clientSecret };
     secret = await server.runtime.webhooks.secrets.ensure(client.clientId);
-    for (const [userId, scope] of [['full-user', 'read-write'], ['busy-user', 'free-busy']] as const) {
+    for (const [userId, scope, login] of [['full-user', 'read-write', 'alice'], ['busy-user', 'free-busy', 'alice'], ['dave-user', 'read', 'dave']] as const) {
       const s = await openConnect(server.url, { client_id: client.clientId, user_id: userId, scope });
-      assert.equal((await connectCaldav(server.url, s, { server_url: base, username: 'alice', password: 'alice-pw' })).status, 303);
+      assert.equal((await connectCaldav(server.url, s, { server_url: base, username: login, password: `${login}-pw` })).status, 303);
       const tokens = await finishConnect(server.url, s, client);
       const row = await server.runtime.storage.db
         .selectFrom('accounts')
@@ -76,7 +77,7 @@ describe('webhook subscriptions by scope, initial sync, expiry, echoes and metri
       users[userId] = { api: api(server.url, tokens.access_token), account: row.id };
     }
     await syncAll();
-    for (const u of Object.values(users)) {
+    for (const u of [users['full-user']!, users['busy-user']!]) {
       const res = await u.api.post('/api/subscribe-webhook', { provider: 'caldav', calendarId: `${base}/alice/work/` });
       assert.equal(res.status, 200, JSON.stringify(res.body));
     }
@@ -86,6 +87,19 @@ describe('webhook subscriptions by scope, initial sync, expiry, echoes and metri
     await server?.close();
     await receiver?.close();
     await rad?.stop();
+  });
+
+  test('another user’s calendar is unknown (404), another user’s channel too; each user lists only their own', async () => {
+    const dave = users['dave-user']!.api;
+    const foreign = await dave.post('/api/subscribe-webhook', { provider: 'caldav', calendarId: `${base}/alice/work/` });
+    assert.equal(foreign.status, 404, JSON.stringify(foreign.body));
+    const theirs = (await users['full-user']!.api.get('/api/webhook-subscriptions')).body.subscriptions as { channelId: string }[];
+    assert.equal(theirs.length, 1);
+    assert.equal((await dave.post('/api/unsubscribe-webhook', { provider: 'caldav', channelId: theirs[0]!.channelId })).status, 404);
+    assert.deepEqual((await dave.get('/api/webhook-subscriptions')).body.subscriptions, []);
+    const own = await dave.post('/api/subscribe-webhook', { provider: 'caldav', calendarId: `${base}/dave/own/`, channelId: theirs[0]!.channelId });
+    assert.equal(own.status, 409, 'a channelId in use by another subscription');
+    assert.equal((await users['full-user']!.api.get('/api/webhook-subscriptions')).body.subscriptions.length, 1, 'still subscribed');
   });
 
   test('a free-busy subscription receives busy blocks: no title, description or original', async () => {
