@@ -1,5 +1,5 @@
 /**
- * Webhooks end to end: a real server, a real Radicale, a receiver on loopback. Changes
+ * Webhooks end to end: a real server, a real Radicale (and Xandikos), a receiver on loopback. Changes
  * made directly on the CalDAV server arrive signed (verified by the `standardwebhooks`
  * package), in order per calendar, retried while the receiver fails, and the
  * application's own writes are not echoed back. The routes refuse bad input with 4xx.
@@ -8,7 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { verify as edVerify, createPublicKey } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { RADICALE_SKIP, startRadicale, type RadicaleServer } from '../support/radicale.js';
+import { RADICALE_SKIP, startRadicale } from '../support/radicale.js';
+import { XANDIKOS_SKIP, startXandikos } from '../support/xandikos.js';
+import type { CaldavTestServer } from '../support/caldav-test-server.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { syncNow as syncNowFor } from '../support/sync-now.js';
 import { dialects } from '../support/databases.js';
@@ -30,8 +32,14 @@ interface Delivery {
   metadata: { channelId: string; eventCount: number; isInitialSync: boolean };
 }
 
-for (const { dialect, skip } of await dialects()) describe(`webhooks with CalDAV on ${dialect}`, { skip: RADICALE_SKIP || skip }, () => {
-  let rad: RadicaleServer;
+const targets = [
+  ...(await dialects()).map(({ dialect, skip }) => ({ name: 'Radicale', dialect, skip: RADICALE_SKIP || skip, start: startRadicale })),
+  // A second server with other habits (its own ETags, sync tokens and URL layout); one database is enough for it.
+  { name: 'Xandikos', dialect: 'sqlite' as const, skip: XANDIKOS_SKIP, start: startXandikos },
+];
+
+for (const { name, dialect, skip, start } of targets) describe(`webhooks with ${name} on ${dialect}`, { skip }, () => {
+  let rad: CaldavTestServer;
   let server: TestServer;
   let receiver: WebhookReceiver;
   let client: { clientId: string; clientSecret: string };
@@ -57,15 +65,15 @@ for (const { dialect, skip } of await dialects()) describe(`webhooks with CalDAV
   }
 
   before(async () => {
-    rad = await startRadicale({ users: { alice: 'alice-pw' } });
-    work = new URL(await rad.mkcalendar('alice', 'work', { displayName: 'Work' })).pathname;
-    workId = new URL(work, `http://127.0.0.1:${rad.port}`).toString();
+    rad = await start({ users: { alice: 'alice-pw' } });
+    workId = await rad.mkcalendar('alice', 'work', { displayName: 'Work' });
+    work = new URL(workId).pathname;
     await rad.put('alice', `${work}existing.ics`, ics('existing', [`DTSTART:${y}0105T090000Z`, `DTEND:${y}0105T100000Z`, 'SUMMARY:Existing']));
     receiver = await startReceiver();
     server = await startServer({ dialect, sync: true, env: { ALMANAC_WEBHOOK_RETRY_SECONDS: '1,1,1,1' } });
     client = await server.createClient();
     const s = await openConnect(server.url, { client_id: client.clientId, user_id: 'wh-user' });
-    const res = await connectCaldav(server.url, s, { server_url: `http://127.0.0.1:${rad.port}`, username: 'alice', password: 'alice-pw' });
+    const res = await connectCaldav(server.url, s, { server_url: rad.url, username: 'alice', password: 'alice-pw' });
     assert.equal(res.status, 303, await res.text());
     const tokens = await finishConnect(server.url, s, client);
     a = api(server.url, tokens.access_token);
