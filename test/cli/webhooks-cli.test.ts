@@ -89,6 +89,16 @@ describe('almanac webhooks', () => {
     assert.match(human.out, /the receiver answered 500/);
   });
 
+  test('the SSRF guard applies: a receiver on loopback is refused without ALMANAC_ALLOW_PRIVATE_NETWORKS', async () => {
+    const before = receiver.requests.length;
+    const r = await cli({ ...env, ALMANAC_ALLOW_PRIVATE_NETWORKS: 'false' }, ['webhooks', 'test', clientId, '--json']);
+    assert.equal(r.code, 1);
+    const refused = JSON.parse(r.out) as { lastError: string; lastStatus: number | null };
+    assert.match(refused.lastError, /loopback/);
+    assert.equal(refused.lastStatus, null);
+    assert.equal(receiver.requests.length, before, 'nothing reached the receiver');
+  });
+
   test('replay queues a delivery again with its webhook-id; bad arguments are usage errors', async () => {
     const delivered = JSON.parse((await cli(env, ['webhooks', 'deliveries', '--status', 'delivered', '--json'])).out) as { id: string }[];
     const id = delivered.at(-1)!.id;
@@ -99,7 +109,7 @@ describe('almanac webhooks', () => {
     assert.deepEqual([again.status, again.attempts], ['pending', 0]);
     const since = await cli(env, ['webhooks', 'replay', '--since', '1h']);
     assert.equal(since.code, 0);
-    assert.match(since.out, /^3 deliveries queued again/);
+    assert.match(since.out, /^4 deliveries queued again/);
     assert.equal((await cli(env, ['webhooks', 'replay', 'msg_unknown'])).code, 3);
     assert.equal((await cli(env, ['webhooks', 'replay'])).code, 2);
     assert.equal((await cli(env, ['webhooks', 'replay', id, '--since', '1h'])).code, 2);
