@@ -99,7 +99,8 @@ export async function clientsCommand(argv: string[], io: CliIo, config: () => Co
     const repo = new ClientsRepository(storage.db);
     const keys = deriveKeys(resolveSecret(settings));
     const registry = new ClientRegistry(repo, keys.clientSecrets);
-    const webhookSecrets = new WebhookSecrets(new WebhooksRepository(storage.db, storage.dialect, new SecretBox(keys.webhooks)));
+    const webhooksRepo = new WebhooksRepository(storage.db, storage.dialect, new SecretBox(keys.webhooks));
+    const webhookSecrets = new WebhookSecrets(webhooksRepo);
     switch (sub) {
       case 'create': {
         const { client, clientSecret } = await registry.create({
@@ -158,6 +159,8 @@ export async function clientsCommand(argv: string[], io: CliIo, config: () => Co
         if (JSON.stringify(branding) !== JSON.stringify(current.branding)) update.branding = branding;
         if (Object.keys(update).length === 0) throw new UsageError('Nothing to update: give at least one option', usage);
         const client = await registry.update(id, update);
+        // Setting the webhook URL, even to the same one, undoes a 410 Gone: deliveries to it resume.
+        if (v['webhook-url'] !== undefined) await webhooksRepo.enableEndpoint(id, Date.now());
         print(['Updated.', ...describe(client)], publicClient(client));
         return 0;
       }

@@ -121,4 +121,19 @@ describe('almanac webhooks', () => {
     assert.equal(help.code, 0);
     for (const sub of ['deliveries', 'replay', 'test']) assert.match(help.out, new RegExp(`almanac webhooks ${sub}\\b`));
   });
+
+  test('410 Gone disables the URL until it is set again', async () => {
+    receiver.respond = () => ({ status: 410 });
+    const gone = await cli(env, ['webhooks', 'test', clientId, '--json']);
+    assert.equal(gone.code, 1);
+    assert.equal((JSON.parse(gone.out) as { outcome: string }).outcome, 'gone');
+    receiver.respond = () => ({ status: 204 });
+    const before = receiver.requests.length;
+    const still = await cli(env, ['webhooks', 'test', clientId, '--json']);
+    assert.equal(still.code, 1);
+    assert.match((JSON.parse(still.out) as { lastError: string }).lastError, /410 Gone/);
+    assert.equal(receiver.requests.length, before, 'nothing is sent to a URL that answered 410');
+    assert.equal((await cli(env, ['clients', 'update', clientId, '--webhook-url', receiver.url])).code, 0);
+    assert.equal((await cli(env, ['webhooks', 'test', clientId])).code, 0);
+  });
 });

@@ -386,11 +386,6 @@ export class WebhooksRepository {
     return this.finish(d, { status: 'failed' }, outcome);
   }
 
-  /** A delivery whose lease holder gave up early (shutdown): due again at once, no attempt counted. */
-  async release(d: ClaimedDelivery): Promise<void> {
-    await this.db.updateTable('webhook_deliveries').set({ lease_owner: null, lease_until: null }).where('id', '=', d.id).where('lease_owner', '=', d.lease).execute();
-  }
-
   /** The endpoint is gone (410): its pending deliveries will never be accepted. */
   async failPendingOf(clientId: string, outcome: AttemptOutcome): Promise<number> {
     const result = await this.db
@@ -514,6 +509,11 @@ export class WebhooksRepository {
       .values({ client_id: clientId, secret_sealed: null, previous_secret_sealed: null, previous_until: null, disabled_url: url, disabled_at: now, updated_at: now })
       .onConflict((oc) => oc.column('client_id').doUpdateSet({ disabled_url: url, disabled_at: now, updated_at: now }))
       .execute();
+  }
+
+  /** The operator set the URL again: deliveries to it resume (those failed by the 410 stay failed; replay them). */
+  async enableEndpoint(clientId: string, now: number): Promise<void> {
+    await this.db.updateTable('webhook_endpoints').set({ disabled_url: null, disabled_at: null, updated_at: now }).where('client_id', '=', clientId).execute();
   }
 
   // ---- echoes of the application's own writes
