@@ -155,9 +155,7 @@ for (const { name, dialect, skip, start } of targets) describe(`webhooks with ${
     // Bodies carry event contents: sealed in the outbox.
     const rows = await db().selectFrom('webhook_deliveries').select(['payload', 'status']).execute();
     assert.ok(rows.every((r) => !r.payload.includes('Added on the server')));
-    await receiver.waitFor(() => true);
-    for (let i = 0; i < 40 && (await db().selectFrom('webhook_deliveries').select('status').where('status', '=', 'pending').execute()).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.deepEqual(rows.length, 1);
+    assert.equal(rows.length, 1, 'one change, one delivery');
   });
 
   test('v1a: an Ed25519 signature verifies with the key from /.well-known/webhook-keys', async () => {
@@ -213,7 +211,6 @@ for (const { name, dialect, skip, start } of targets) describe(`webhooks with ${
   });
 
   test('a failing receiver gets everything afterwards, in order, each webhook-id accepted once', async () => {
-    await receiver.waitFor(() => true);
     const start = receiver.requests.length;
     let failures = 0;
     receiver.respond = () => (failures++ < 3 ? { status: 500 } : { status: 204 });
@@ -241,7 +238,6 @@ for (const { name, dialect, skip, start } of targets) describe(`webhooks with ${
   });
 
   test('429 with Retry-After is honoured; after the last attempt the delivery is marked failed', async () => {
-    await receiver.waitFor(() => true);
     receiver.respond = () => ({ status: 429, headers: { 'retry-after': '3' } });
     await rad.put('alice', `${work}limited.ics`, ics('limited', [`DTSTART:${y}0501T090000Z`, `DTEND:${y}0501T100000Z`, 'SUMMARY:Limited']));
     await syncNow();
