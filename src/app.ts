@@ -14,6 +14,9 @@ import { registerHealthRoutes, type Readiness } from './api/health.route.js';
 import { CalendarDirectory } from './application/calendar-directory.js';
 import { registerCalendarsRoute } from './api/calendars.route.js';
 import { registerEventsRoutes } from './api/events.routes.js';
+import { registerWebhooksRoutes } from './api/webhooks.routes.js';
+import { WebhookSubscriptions } from './application/webhook-subscriptions.js';
+import { WebhookSigner } from './webhooks/signing.js';
 import { createCursorCodec } from './api/events/cursor-codec.js';
 import { EventReader } from './application/event-reader.js';
 import { EventWriter } from './application/event-writer.js';
@@ -164,7 +167,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const directory = new CalendarDirectory({ accounts: services.accounts, contexts, calendars: services.calendars, freshness });
   registerCalendarsRoute(app, { guard, directory });
   const reader = new EventReader({ directory, contexts, mirror: services.mirror, calendarSync: services.calendarSync, freshness, cursors: createCursorCodec(keys.cursors) });
-  const writer = new EventWriter({ directory, contexts, calendarSync: services.calendarSync, syncSoon: deps.syncSoon });
+  const writer = new EventWriter({ directory, contexts, calendarSync: services.calendarSync, syncSoon: deps.syncSoon, echoes: services.webhooks });
   registerEventsRoutes(app, { guard, reader, writer });
+  const signer = new WebhookSigner(keys.webhookSigningSeed);
+  registerWebhooksRoutes(app, {
+    guard,
+    subscriptions: new WebhookSubscriptions({ directory, clients: services.clientsRepo, webhooks: services.webhooks }),
+    publicUrl: config.publicUrl,
+    keys: () => [signer.publicKey],
+  });
   return app;
 }

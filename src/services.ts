@@ -24,6 +24,7 @@ import { CalendarSyncRepository } from './storage/repositories/calendar-sync.rep
 import { CalendarsRepository } from './storage/repositories/calendars.repo.js';
 import { MirrorRepository } from './storage/repositories/mirror.repo.js';
 import { SyncJobsRepository } from './storage/repositories/sync-jobs.repo.js';
+import { WebhooksRepository } from './storage/repositories/webhooks.repo.js';
 
 export interface Services {
   clientsRepo: ClientsRepository;
@@ -39,6 +40,7 @@ export interface Services {
   pushed: PushedRequests;
   housekeeping: Housekeeping;
   demoClients: DemoClients;
+  webhooks: WebhooksRepository;
 }
 
 export function createServices(config: Pick<Config, 'publicUrl' | 'refreshGraceSeconds'>, storage: Storage, keys: Keys): Services {
@@ -75,5 +77,6 @@ export function createServices(config: Pick<Config, 'publicUrl' | 'refreshGraceS
     pushed: new PushedRequests(pushedRepo, keys.lookup),
     housekeeping: new Housekeeping(accounts, codes, pushedRepo),
     demoClients: new DemoClients(clients, new DemoClientRepository(storage.db), keys.credentials),
+    webhooks: new WebhooksRepository(storage.db, storage.dialect, new SecretBox(keys.webhooks)),
   };
 }

@@ -38,6 +38,18 @@ export interface SyncConfig {
   readMode: ReadMode;
 }
 
+export interface WebhookConfig {
+  /** Deliver the changes an application made itself through the API too (normally suppressed). */
+  echoOwnWrites: boolean;
+  /** Delays before each further delivery attempt, in seconds (the first attempt is immediate). */
+  retrySeconds: number[];
+  /** Deliveries one instance sends at once. */
+  concurrency: number;
+}
+
+/** Ten attempts over about three days (Standard Webhooks' schedule, stretched). */
+export const DEFAULT_WEBHOOK_RETRY_SECONDS = [5, 300, 1800, 7200, 18_000, 36_000, 50_400, 72_000, 86_400];
+
 export interface Config {
   port: number;
   host: string;
@@ -76,6 +88,7 @@ export interface Config {
   metricsToken?: string;
   /** How long a SIGTERM waits for requests in flight before closing their connections, in ms. */
   shutdownTimeoutMs: number;
+  webhooks: WebhookConfig;
 }
 
 export class ConfigError extends Error {
@@ -169,6 +182,23 @@ function syncConfig(env: Env): SyncConfig {
   };
 }
 
+function webhookConfig(env: Env): WebhookConfig {
+  const raw = env.ALMANAC_WEBHOOK_RETRY_SECONDS?.trim();
+  let retrySeconds = DEFAULT_WEBHOOK_RETRY_SECONDS;
+  if (raw) {
+    const parts = raw.split(',').map((p) => p.trim());
+    if (parts.length > 30 || parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 7 * 86_400)) {
+      throw new ConfigError(`ALMANAC_WEBHOOK_RETRY_SECONDS must be a comma-separated list of up to 30 delays in seconds (1 to 604800), got "${raw}"`);
+    }
+    retrySeconds = parts.map(Number);
+  }
+  return {
+    echoOwnWrites: bool(env, 'ALMANAC_WEBHOOK_ECHO_OWN_WRITES', false),
+    retrySeconds,
+    concurrency: int(env, 'ALMANAC_WEBHOOK_CONCURRENCY', 8, 1, 256),
+  };
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function logLevel(env: Env): string {
@@ -219,5 +249,6 @@ export function loadConfig(env: Env = process.env): Config {
     providerMaxResponseBytes: int(env, 'ALMANAC_PROVIDER_MAX_RESPONSE_BYTES', 10 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     metricsToken,
     shutdownTimeoutMs: int(env, 'ALMANAC_SHUTDOWN_TIMEOUT_SECONDS', 20, 1, 600) * 1000,
+    webhooks: webhookConfig(env),
   };
 }

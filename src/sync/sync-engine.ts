@@ -61,6 +61,7 @@ export class SyncEngine {
       contexts: deps.contexts,
       registry: deps.registry,
       schedule: { pollMs: deps.config.pollMs, window: deps.config, relistEveryMs: deps.config.relistEveryMs, leaseMs },
+      ...(deps.observer ? { observer: deps.observer } : {}),
       syncer: (holdLease) =>
         new CalendarSyncer({
           storage: deps.storage,
