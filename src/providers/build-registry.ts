@@ -6,6 +6,7 @@ import { createProviderFetch } from '../http/provider-fetch.js';
 import { createAppleProvider } from './apple/index.js';
 import { createCaldavProvider } from './caldav/index.js';
 import { createGoogleProvider, GoogleOAuthClient, type GoogleSettings } from './google/index.js';
+import { createMicrosoftProvider, MicrosoftOAuthClient, type MicrosoftSettings } from './microsoft/index.js';
 import { OAuthTokenManager, type OAuthTokens } from './oauth-token-manager.js';
 import { ProviderRegistry } from './registry.js';
 import type { BasicCredentials } from './types.js';
@@ -33,11 +34,19 @@ export interface BuiltRegistry {
   userServerFetch: typeof fetch;
   /** Present when Google is configured. */
   google?: GoogleOAuthClient;
+  /** Present when Microsoft is configured. */
+  microsoft?: MicrosoftOAuthClient;
 }
 
 export function googleSettings(config: Config): GoogleSettings | undefined {
   if (!config.google) return undefined;
   const { retryMaxElapsedMs, ...rest } = config.google;
+  return { ...rest, retry: { maxElapsedMs: retryMaxElapsedMs, baseDelayMs: Math.max(1, Math.min(500, retryMaxElapsedMs / 10)) } };
+}
+
+export function microsoftSettings(config: Config): MicrosoftSettings | undefined {
+  if (!config.microsoft) return undefined;
+  const { retryMaxElapsedMs, ...rest } = config.microsoft;
   return { ...rest, retry: { maxElapsedMs: retryMaxElapsedMs, baseDelayMs: Math.max(1, Math.min(500, retryMaxElapsedMs / 10)) } };
 }
 
@@ -72,9 +81,33 @@ export function buildProviderRegistry(config: Config): BuiltRegistry {
       },
     });
   }
+  let microsoft: MicrosoftOAuthClient | undefined;
+  const ms = microsoftSettings(config);
+  if (ms) {
+    const oauth = new MicrosoftOAuthClient(ms, { timeoutMs: config.providerTimeoutMs, fetch: configuredFetch });
+    microsoft = oauth;
+    registry.register('microsoft', {
+      adapter: createMicrosoftProvider(ms),
+      fetch: configuredFetch,
+      // No revoke: Graph has no endpoint that revokes one refresh token of a user (only all
+      // of the user's sessions, which needs directory rights). Disconnect forgets the grant.
+      grantCovers: (grantedScopes, scope) => oauth.calendarPermissionGranted(grantedScopes, scope),
+      credentials: (stored, persist, accountKey) => {
+        const s = stored as StoredOAuthCredentials;
+        return new OAuthTokenManager({
+          accountKey: `microsoft:${accountKey}:${grantTag(s.refreshToken)}`,
+          providerName: 'Microsoft',
+          initial: { accessToken: s.accessToken, refreshToken: s.refreshToken, expiresAt: s.expiresAt },
+          // Microsoft replaces the refresh token on each refresh: the manager persists the new one.
+          refresh: (refreshToken) => oauth.refresh(refreshToken),
+          persist: (tokens) => persist({ ...s, ...tokens }),
+        });
+      },
+    });
+  }
   const apple = createAppleProvider();
   registry.register('apple', { adapter: apple, changes: apple.changes, fetch: userServerFetch, credentials: basicCredentials });
   const caldav = createCaldavProvider();
   registry.register('caldav', { adapter: caldav, changes: caldav.changes, fetch: userServerFetch, credentials: basicCredentials });
-  return { registry, userServerFetch, google };
+  return { registry, userServerFetch, google, microsoft };
 }

@@ -107,6 +107,10 @@ export class OAuthTokenManager implements OAuthCredentials {
     return (await this.refreshShared()).accessToken;
   }
 
+  get accountKey(): string {
+    return this.options.accountKey;
+  }
+
   /** The tokens this manager currently holds (for owners that store them elsewhere too). */
   current(): Readonly<OAuthTokens> {
     return { ...this.tokens };

@@ -1,0 +1,23 @@
+/** The Microsoft Graph calendar adapter behind Almanac's provider seam (types.ts). */
+import type { CalendarProvider, OAuthCredentials } from '../types.js';
+import { GraphCalendarApi } from './graph-calendar-api.js';
+import { toCalendar } from './graph-calendar-mapper.js';
+import { GraphEventEditor } from './graph-event-editor.js';
+import { listGraphEvents } from './graph-event-lister.js';
+import { GraphHttp } from './graph-http.js';
+import type { GraphHttpDeps } from './graph-http.js';
+import type { MicrosoftSettings } from './microsoft-settings.js';
+
+export function createMicrosoftProvider(settings: MicrosoftSettings, deps?: Partial<GraphHttpDeps>): CalendarProvider<OAuthCredentials> {
+  const api = new GraphCalendarApi(new GraphHttp(settings, deps));
+  const editor = new GraphEventEditor(api);
+  return {
+    id: 'microsoft',
+    // Graph calendars carry no zone (the mailbox's needs MailboxSettings.Read): times are UTC on the wire anyway.
+    listCalendars: async (ctx) => (await api.listCalendars(ctx)).map((c) => toCalendar(c, 'UTC')),
+    listEvents: (ctx, q) => listGraphEvents(api, ctx, q),
+    createEvent: (ctx, input) => editor.create(ctx, input),
+    updateEvent: (ctx, ref, patch, mode) => editor.update(ctx, ref, patch, mode),
+    deleteEvent: (ctx, ref, mode) => editor.remove(ctx, ref, mode),
+  };
+}
