@@ -107,6 +107,10 @@ export class MicrosoftEmulator {
     this.faults.push({ ...fault, left: fault.times ?? 1 });
   }
 
+  clearFaults(): void {
+    this.faults = [];
+  }
+
   /** Every delta link handed out so far answers 410 SyncStateNotFound. */
   expireDeltaTokens(): void {
     this.deltas.clear();
