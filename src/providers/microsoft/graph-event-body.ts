@@ -43,7 +43,7 @@ export function timesBody(times: Times, recurrence: Recurrence | null | undefine
     body.start = graphTime(times.start.getTime(), times.timeZone);
     body.end = graphTime(times.end.getTime(), times.timeZone);
   }
-  if (recurrence) body.recurrence = toGraphRecurrence(recurrence, startDate, times.timeZone);
+  if (recurrence) body.recurrence = toGraphRecurrence(recurrence, startDate, times.timeZone, times.allDay ? undefined : times.start.getTime());
   else if (recurrence === null) body.recurrence = null;
   return body;
 }

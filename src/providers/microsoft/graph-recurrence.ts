@@ -6,7 +6,7 @@
  */
 import ICAL from 'ical.js';
 import type { ByDay, Recurrence, Weekday } from '../../domain/calendar.js';
-import { wallTimeToUtc } from '../../domain/zone-clock.js';
+import { wallTimeAt, wallTimeToUtc } from '../../domain/zone-clock.js';
 import { ProviderError } from '../types.js';
 import { localDate, windowsZoneOf } from './graph-time.js';
 import type { GraphRecurrence, GraphRecurrencePattern } from './graph-wire-types.js';
@@ -65,8 +65,12 @@ export function toRecurrence(r: GraphRecurrence, zone: string): Recurrence | und
   return out;
 }
 
-/** An Almanac recurrence as Graph's pattern, for a series starting at `startMs` (or on `startDate` when all-day) in `zone`. */
-export function toGraphRecurrence(rec: Recurrence, startDate: string, zone: string): GraphRecurrence {
+/**
+ * An Almanac recurrence as Graph's pattern, for a series starting on `startDate` in
+ * `zone` (at `startMs` when timed: an UNTIL instant falling before that time of day on
+ * its own date ends the range a day earlier).
+ */
+export function toGraphRecurrence(rec: Recurrence, startDate: string, zone: string, startMs?: number): GraphRecurrence {
   const [year, month, day] = startDate.split('-').map(Number);
   const startWall = { year: year!, month: month!, day: day! };
   const weekdayOfStart = (['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'] as Weekday[])[new Date(Date.UTC(year!, month! - 1, day!)).getUTCDay()]!;
@@ -115,7 +119,14 @@ export function toGraphRecurrence(rec: Recurrence, startDate: string, zone: stri
     const m = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})Z)?$/.exec(rec.until);
     if (!m) throw invalid('until must be YYYYMMDDTHHMMSSZ');
     const untilMs = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +(m[4] ?? 23), +(m[5] ?? 59), +(m[6] ?? 59));
-    return { pattern, range: { ...base, type: 'endDate', endDate: localDate(untilMs, zone) } };
+    let endDate = localDate(untilMs, zone);
+    if (startMs !== undefined) {
+      const t = wallTimeAt(zone, startMs);
+      const [y, mo, d] = endDate.split('-').map(Number);
+      const lastStart = wallTimeToUtc(zone, { year: y!, month: mo!, day: d!, hour: t.hour, minute: t.minute, second: t.second });
+      if (lastStart > untilMs) endDate = new Date(Date.UTC(y!, mo! - 1, d! - 1)).toISOString().slice(0, 10);
+    }
+    return { pattern, range: { ...base, type: 'endDate', endDate } };
   }
   return { pattern, range: { ...base, type: 'noEnd' } };
 }
