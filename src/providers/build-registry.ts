@@ -86,8 +86,10 @@ export function buildProviderRegistry(config: Config): BuiltRegistry {
   if (ms) {
     const oauth = new MicrosoftOAuthClient(ms, { timeoutMs: config.providerTimeoutMs, fetch: configuredFetch });
     microsoft = oauth;
+    const adapter = createMicrosoftProvider(ms);
     registry.register('microsoft', {
-      adapter: createMicrosoftProvider(ms),
+      adapter,
+      changes: adapter.changes,
       fetch: configuredFetch,
       // No revoke: Graph has no endpoint that revokes one refresh token of a user (only all
       // of the user's sessions, which needs directory rights). Disconnect forgets the grant.

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CalendarEvent, Recurrence } from '../../src/domain/calendar.js';
 import { OAuthTokenManager } from '../../src/providers/oauth-token-manager.js';
-import { ProviderError } from '../../src/providers/types.js';
+import { ProviderError, type ChangeFeed } from '../../src/providers/types.js';
 import { startMicrosoftHarness, type MicrosoftHarness } from '../emulators/microsoft/microsoft-test-harness.js';
 
 const isCode = (code: ProviderError['code'], pattern?: RegExp) => (err: unknown): boolean => {
@@ -253,5 +253,35 @@ describe('Microsoft adapter on the Graph emulator', () => {
     } finally {
       h.emulator.delayMs = 0;
     }
+  });
+});
+
+describe('Microsoft change feed on the Graph emulator', () => {
+  let h: MicrosoftHarness;
+  before(async () => {
+    h = await startMicrosoftHarness({ email: 'feed@contoso.com' });
+  });
+  after(() => h.close());
+
+  const window = { start: new Date('2027-05-01T00:00:00Z'), end: new Date('2027-06-01T00:00:00Z') };
+
+  test('a removed occurrence makes the next pass a relisting; an expired delta link is CURSOR_INVALID', async () => {
+    const feed = (h.provider as unknown as { changes: ChangeFeed }).changes;
+    const calendarId = h.emulator.addCalendar(h.email, { name: 'Feed' }).id;
+    const series = h.emulator.seedEvent(calendarId, { subject: 'Daily', start: { dateTime: '2027-05-03T09:00:00', timeZone: 'UTC' }, end: { dateTime: '2027-05-03T09:30:00', timeZone: 'UTC' }, recurrence: { pattern: { type: 'daily', interval: 1 }, range: { type: 'numbered', startDate: '2027-05-03', numberOfOccurrences: 3 } } });
+    const versions = new Map<string, string>();
+    const read = (cursor?: string) =>
+      feed.readChanges(h.ctx, { calendarId, ...(cursor ? { cursor } : {}), window, pageSize: 50, knownVersions: async (keys) => new Map(keys.filter((k) => versions.has(k)).map((k) => [k, versions.get(k)!])) });
+    const first = await read();
+    assert.equal(first.full, true);
+    assert.deepEqual(first.upserts.map((u) => [u.key, u.instances.length, u.masters.length]), [[series.id, 3, 1]]);
+    for (const u of first.upserts) versions.set(u.key, u.version);
+    const second = h.emulator.store.expand(series, Date.parse('2027-06-01T00:00:00Z')).filter((i) => i.type === 'occurrence')[1]!;
+    h.emulator.store.delete(second);
+    const next = await read(first.cursor);
+    assert.equal(next.full, true, 'relisted: delta does not say which series lost an occurrence');
+    assert.deepEqual(next.upserts.map((u) => [u.key, u.instances.length]), [[series.id, 2]]);
+    h.emulator.expireDeltaTokens();
+    await assert.rejects(read(next.cursor), isCode('CURSOR_INVALID'));
   });
 });

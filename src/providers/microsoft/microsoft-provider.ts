@@ -1,5 +1,6 @@
 /** The Microsoft Graph calendar adapter behind Almanac's provider seam (types.ts). */
-import type { CalendarProvider, OAuthCredentials } from '../types.js';
+import type { CalendarProvider, ChangeFeed, OAuthCredentials } from '../types.js';
+import { createGraphChangeFeed } from './graph-change-feed.js';
 import { GraphCalendarApi } from './graph-calendar-api.js';
 import { toCalendar } from './graph-calendar-mapper.js';
 import { GraphEventEditor } from './graph-event-editor.js';
@@ -8,7 +9,9 @@ import { GraphHttp } from './graph-http.js';
 import type { GraphHttpDeps } from './graph-http.js';
 import type { MicrosoftSettings } from './microsoft-settings.js';
 
-export function createMicrosoftProvider(settings: MicrosoftSettings, deps?: Partial<GraphHttpDeps>): CalendarProvider<OAuthCredentials> {
+export type MicrosoftProvider = CalendarProvider<OAuthCredentials> & { changes: ChangeFeed<OAuthCredentials> };
+
+export function createMicrosoftProvider(settings: MicrosoftSettings, deps?: Partial<GraphHttpDeps>): MicrosoftProvider {
   const api = new GraphCalendarApi(new GraphHttp(settings, deps));
   const editor = new GraphEventEditor(api);
   return {
@@ -19,5 +22,6 @@ export function createMicrosoftProvider(settings: MicrosoftSettings, deps?: Part
     createEvent: (ctx, input) => editor.create(ctx, input),
     updateEvent: (ctx, ref, patch, mode) => editor.update(ctx, ref, patch, mode),
     deleteEvent: (ctx, ref, mode) => editor.remove(ctx, ref, mode),
+    changes: createGraphChangeFeed(api),
   };
 }
