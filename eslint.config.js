@@ -1,4 +1,5 @@
 import tseslint from 'typescript-eslint';
+import { boundaries } from './eslint.boundaries.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', '**/dist/**', 'node_modules/**', 'data/**', 'test-artifacts/**'] },
@@ -15,4 +16,5 @@ export default tseslint.config(
     files: ['src/cli/**', 'scripts/**', 'bin/**', 'bench/**', 'examples/**', 'src/main.ts'],
     rules: { 'no-console': 'off' },
   },
+  ...boundaries(),
 );

@@ -42,6 +42,7 @@ import { registerDemoCallbackRoute } from './demo/demo-callback.route.js';
 import type { Metrics } from './metrics/metrics.js';
 import { registerHttpMetrics } from './metrics/http-metrics.js';
 import { registerMetricsRoute } from './metrics/metrics.route.js';
+import { registerSyncMetrics } from './metrics/sync-metrics.js';
 import { registerApiDocsRoutes } from './site/api-docs.route.js';
 import { registerHomeRoute } from './site/home.route.js';
 import { registerCaldavConnectRoutes } from './connect/caldav-connect.routes.js';
@@ -115,7 +116,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   deps.rateLimitStore.useLogger?.(app.log);
   registerHomeRoute(app, { publicUrl: config.publicUrl, ...(config.demoClient ? { demoClients: services.demoClients } : {}) });
   registerHealthRoutes(app, { readiness: deps.readiness, rateLimitMode: () => deps.rateLimitStore.mode ?? 'memory' });
-  if (config.metricsToken) registerMetricsRoute(app, { metrics: deps.metrics, token: config.metricsToken });
+  if (config.metricsToken) {
+    registerMetricsRoute(app, { metrics: deps.metrics, token: config.metricsToken });
+    registerSyncMetrics(deps.metrics, async () => {
+      const now = Date.now();
+      const [jobs, calendars] = await Promise.all([services.jobs.scheduleStats(now), services.calendarSync.freshnessStats(now)]);
+      return {
+        jobsDue: jobs.due,
+        jobsRunning: jobs.running,
+        oldestDueSeconds: jobs.oldestDueMs / 1000,
+        calendarsByStatus: calendars.byStatus,
+        calendarsFailing: calendars.failing,
+        oldestSuccessAgeSeconds: calendars.oldestSuccessAgeMs / 1000,
+      };
+    });
+  }
   // A worker instance runs the background work only: it answers health checks (and metrics), nothing else.
   if (config.role === 'worker') return app;
   registerAuthorizeRoute(app, {
@@ -152,7 +167,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.microsoft) registerOAuthConnectRoutes(app, oauthConnect, microsoftConnector(deps.microsoft));
   if (config.demoClient) registerDemoCallbackRoute(app, { publicUrl: config.publicUrl, demoClients: services.demoClients });
   const freshness = new MirrorFreshness(config.sync);
-  const directory = new CalendarDirectory({ accounts: services.accounts, contexts, calendars: services.calendars, jobs: services.jobs, freshness });
+  const directory = new CalendarDirectory({ accounts: services.accounts, contexts, calendars: services.calendars, freshness });
   registerCalendarsRoute(app, { guard, directory });
   const reader = new EventReader({ directory, contexts, mirror: services.mirror, calendarSync: services.calendarSync, freshness, cursors: createCursorCodec(keys.cursors) });
   const writer = new EventWriter({ directory, contexts, calendarSync: services.calendarSync, syncSoon: deps.syncSoon });

@@ -1,7 +1,8 @@
 /**
  * Turns a stored account into a ProviderContext: decrypted credentials, the provider's
- * fetch, and the callbacks that persist refreshed tokens and mark an account whose
- * credentials stopped working. The only bridge between storage and the adapters.
+ * fetch, the account's credential store (versioned reads, compare-and-set writes and the
+ * refresh lease, through which refreshed tokens are stored), and the marking of an account
+ * whose credentials stopped working. The only bridge between storage and the adapters.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { AccountRecord, AccountsRepository } from '../storage/repositories/accounts.repo.js';
@@ -31,15 +32,14 @@ export class AccountContexts {
       error.provider = account.provider;
       throw error;
     }
-    const { credentials: stored, sealed } = await this.accounts.readCredentialsForUpdate<unknown>(account.id);
-    let current = sealed;
-    const persist = async (next: unknown): Promise<void> => {
-      const written = await this.accounts.replaceCredentials(account.id, next, current);
-      // Undefined: the account was reconnected while this refresh ran; its new credentials win.
-      if (written) current = written;
-      else log.info({ provider: account.provider }, 'refreshed tokens dropped: the account was reconnected meanwhile');
-    };
-    const credentials = entry.credentials(stored, persist, account.id);
+    const store = this.accounts.credentialStore(account.id);
+    const stored = await store.read();
+    if (!stored) {
+      const error = new ProviderError('AUTH_REVOKED', 'The account was disconnected');
+      error.provider = account.provider;
+      throw error;
+    }
+    const credentials = entry.credentials(stored, store, account.id);
     return {
       account,
       entry,

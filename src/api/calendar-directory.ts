@@ -11,7 +11,7 @@ import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { ProviderError } from '../providers/types.js';
 import type { AccountRecord, AccountsRepository } from '../storage/repositories/accounts.repo.js';
 import type { CalendarsRepository } from '../storage/repositories/calendars.repo.js';
-import type { SyncJobsRepository } from '../storage/repositories/sync-jobs.repo.js';
+import type { CalendarSyncRecord } from '../storage/repositories/calendar-sync.repo.js';
 import type { MirrorFreshness } from '../application/mirror-freshness.js';
 import type { AccountContexts, AccountHandle } from './account-contexts.js';
 
@@ -22,6 +22,8 @@ export interface AccountCalendars {
   rowIds?: ReadonlyMap<string, string>;
   /** When the stored listing was made (absent for a live listing). */
   listedAt?: number;
+  /** Calendar row id → its sync state, for a stored listing (rows without one are absent). */
+  syncStates?: ReadonlyMap<string, CalendarSyncRecord>;
   /** The provider context of the account, opened (credentials decrypted) on first use. */
   handle(): Promise<AccountHandle>;
 }
@@ -47,7 +49,6 @@ export interface CalendarDirectoryDeps {
   accounts: AccountsRepository;
   contexts: AccountContexts;
   calendars: CalendarsRepository;
-  jobs: SyncJobsRepository;
   freshness: MirrorFreshness;
   now?: () => number;
 }
@@ -63,22 +64,24 @@ export class CalendarDirectory {
   async list(userId: string, log: FastifyBaseLogger, options: ListOptions = {}): Promise<Directory> {
     const { deps } = this;
     const now = (deps.now ?? Date.now)();
-    const all = await deps.accounts.listForUser(userId);
-    const accounts = all.filter((a) => (options.only === undefined || a.provider === options.only) && a.provider !== options.except);
-    const jobs = new Map((await deps.jobs.listForAccounts(accounts.map((a) => a.id))).map((j) => [j.accountId, j]));
-    const storedFor = accounts.filter((a) => deps.freshness.listingUsable(a.provider, jobs.get(a.id)?.calendarsListedAt ?? null, now, options.noCache === true));
-    const stored = await deps.calendars.listForAccounts(storedFor.map((a) => a.id));
+    const all = await deps.accounts.listForUserWithListing(userId);
+    const accounts = all.filter(({ account: a }) => (options.only === undefined || a.provider === options.only) && a.provider !== options.except);
+    const storedFor = new Set(
+      accounts.filter(({ account: a, calendarsListedAt }) => deps.freshness.listingUsable(a.provider, calendarsListedAt, now, options.noCache === true)).map((a) => a.account.id),
+    );
+    const stored = await deps.calendars.listForAccountsWithSync([...storedFor]);
 
     const results = await Promise.all(
-      accounts.map(async (account): Promise<AccountCalendars | AccountFailure> => {
+      accounts.map(async ({ account, calendarsListedAt }): Promise<AccountCalendars | AccountFailure> => {
         const handle = lazy(() => deps.contexts.open(account, log));
-        if (storedFor.includes(account)) {
-          const records = stored.filter((r) => r.accountId === account.id);
+        if (storedFor.has(account.id)) {
+          const rows = stored.filter((r) => r.record.accountId === account.id);
           return {
             account,
-            calendars: records.map((r) => r.calendar),
-            rowIds: new Map(records.map((r) => [r.calendar.id, r.id])),
-            listedAt: jobs.get(account.id)?.calendarsListedAt ?? now,
+            calendars: rows.map((r) => r.record.calendar),
+            rowIds: new Map(rows.map((r) => [r.record.calendar.id, r.record.id])),
+            syncStates: new Map(rows.flatMap((r) => (r.sync ? [[r.record.id, r.sync] as const] : []))),
+            listedAt: calendarsListedAt ?? now,
             handle,
           };
         }

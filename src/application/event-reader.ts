@@ -21,7 +21,7 @@ import { selectCalendarIds, type ListEventsQuery } from '../api/events/parse-lis
 import type { AccountContexts } from '../api/account-contexts.js';
 import type { CalendarDirectory } from '../api/calendar-directory.js';
 import { ProviderError } from '../providers/types.js';
-import type { CalendarSyncRepository } from '../storage/repositories/calendar-sync.repo.js';
+import type { CalendarSyncRecord, CalendarSyncRepository } from '../storage/repositories/calendar-sync.repo.js';
 import type { MirrorPosition, MirrorRepository, MirrorView } from '../storage/repositories/mirror.repo.js';
 import type { MirrorFreshness } from './mirror-freshness.js';
 
@@ -106,7 +106,11 @@ export class EventReader {
 
     // The plan: fixed by the cursor after the first page.
     const candidates = selected.filter((s) => s.rowId !== undefined);
-    const states = new Map((await deps.calendarSync.listFor(state?.mirror ?? candidates.map((s) => s.rowId!))).map((st) => [st.calendarId, st]));
+    // The directory read the sync states with a stored listing; a cursor's mirrored calendars are all stored ones.
+    const states = new Map(dir.listed.flatMap((l) => [...(l.syncStates ?? new Map<string, CalendarSyncRecord>())]));
+    const wanted = state?.mirror ?? candidates.map((s) => s.rowId!);
+    const missing = wanted.filter((id) => !states.has(id));
+    if (missing.length > 0) for (const st of await deps.calendarSync.listFor(missing)) states.set(st.calendarId, st);
     const range = { start: q.start.getTime(), end: q.end.getTime() };
     const mirrorIds = state
       ? (state.mirror ?? [])
@@ -121,16 +125,17 @@ export class EventReader {
     const failures = dir.failures.map((f) => ({ provider: f.account.provider, account: f.account.accountId, code: f.error.code, message: f.error.message }));
     const view: MirrorView = q.singleEvents ? 'instances' : 'masters';
     const maxDurationMs = Math.max(0, ...mirrorIds.map((id) => states.get(id)?.maxDurationMs ?? 0));
-    const snapshot = mirrorIds.length === 0 ? undefined : (state?.snapshot ?? (await deps.mirror.clock()));
-    const mirrorState = mirrorIds.length > 0 ? { mirror: mirrorIds, ...(snapshot !== undefined ? { snapshot } : {}) } : {};
-
     if (source === 'mirror') {
       const after = state?.sources[sourceId(MIRROR_KEY)]?.token;
       if (state && after === undefined) return { events: [], errors: failures, source, ageSeconds };
-      const page = await deps.mirror.page({ calendarIds: mirrorIds, snapshot, view, ...range, maxDurationMs, limit: q.pageSize, ...(after ? { after: decodePosition(after) } : {}) });
+      // A first page reads the mirror as it is now and learns the clock from the same query.
+      const page = await deps.mirror.page({ calendarIds: mirrorIds, snapshot: state?.snapshot, view, ...range, maxDurationMs, limit: q.pageSize, ...(after ? { after: decodePosition(after) } : {}) });
+      const snapshot = state?.snapshot ?? page.clock;
       const last = page.entries.at(-1);
       const next: CursorState | undefined =
-        page.more && last ? { providerPageSize: q.pageSize, sources: { [sourceId(MIRROR_KEY)]: { token: encodePosition(last.position), skip: 0 } }, ...mirrorState } : undefined;
+        page.more && last
+          ? { providerPageSize: q.pageSize, sources: { [sourceId(MIRROR_KEY)]: { token: encodePosition(last.position), skip: 0 } }, mirror: mirrorIds, ...(snapshot !== undefined ? { snapshot } : {}) }
+          : undefined;
       return {
         events: page.entries.map((e) => e.event),
         ...(next ? { nextPageToken: deps.cursors.encode(next, fingerprint) } : {}),
@@ -140,6 +145,8 @@ export class EventReader {
       };
     }
 
+    const snapshot = mirrorIds.length === 0 ? undefined : (state?.snapshot ?? (await deps.mirror.clock()));
+    const mirrorState = mirrorIds.length > 0 ? { mirror: mirrorIds, ...(snapshot !== undefined ? { snapshot } : {}) } : {};
     const sources: EventSource[] = live.map((s) => s.source());
     if (mirrorIds.length > 0) {
       sources.unshift({

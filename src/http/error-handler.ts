@@ -6,7 +6,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isProviderId, type ProviderId } from '../domain/calendar.js';
 import { AppError, OAuthError, RateLimitedError } from '../domain/errors.js';
-import { providerErrorToHttp } from '../api/map-provider-error.js';
+import { providerErrorToHttp } from './map-provider-error.js';
 import { ProviderError } from '../providers/types.js';
 
 declare module 'fastify' {

@@ -1,5 +1,4 @@
 /** Builds the provider registry from the configuration: the one place adapters meet settings. */
-import { createHash } from 'node:crypto';
 import type { Config } from '../config/config.js';
 import { createGuardedFetch } from '../http/guarded-fetch.js';
 import { createProviderFetch } from '../http/provider-fetch.js';
@@ -7,18 +6,13 @@ import { createAppleProvider } from './apple/index.js';
 import { createCaldavProvider } from './caldav/index.js';
 import { createGoogleProvider, GoogleOAuthClient, type GoogleSettings } from './google/index.js';
 import { createMicrosoftProvider, MicrosoftOAuthClient, type MicrosoftSettings } from './microsoft/index.js';
-import { OAuthTokenManager, type OAuthTokens } from './oauth-token-manager.js';
+import { OAuthTokenManager, SharedOAuthState, type OAuthTokens, type RefreshedTokens } from './oauth-token-manager.js';
 import { ProviderRegistry } from './registry.js';
-import type { BasicCredentials } from './types.js';
-
-/** A short, one-way tag of a grant's refresh token, for in-process keys (never stored or logged). */
-function grantTag(refreshToken: string): string {
-  return createHash('sha256').update(refreshToken).digest('base64url').slice(0, 16);
-}
+import type { BasicCredentials, CredentialStore, OAuthCredentials, VersionedCredentials } from './types.js';
 
 /** Basic credentials are stored as the adapter takes them; nothing to refresh. */
-function basicCredentials(stored: unknown): BasicCredentials {
-  const c = stored as BasicCredentials;
+function basicCredentials(stored: VersionedCredentials): BasicCredentials {
+  const c = stored.credentials as BasicCredentials;
   return { ...c, kind: 'basic' };
 }
 
@@ -50,8 +44,44 @@ export function microsoftSettings(config: Config): MicrosoftSettings | undefined
   return { ...rest, retry: { maxElapsedMs: retryMaxElapsedMs, baseDelayMs: Math.max(1, Math.min(500, retryMaxElapsedMs / 10)) } };
 }
 
+/** Margin of a refresh lease over the token request's timeout: the compare-and-set write and the lease's own round trips. */
+const LEASE_MARGIN_MS = 5_000;
+
+/**
+ * The `credentials` hook of an OAuth provider: a token manager over the account's stored
+ * tokens, refreshing through `refresh`, coordinated with this instance's other requests
+ * (`shared`) and with other instances (the store's lease and compare-and-set).
+ */
+export function oauthCredentials(options: {
+  provider: string;
+  providerName: string;
+  shared: SharedOAuthState;
+  leaseMs: number;
+  /** How often a caller waiting for another instance's refresh looks at the stored version (default 100 ms). */
+  pollMs?: number;
+  refresh(refreshToken: string): Promise<RefreshedTokens>;
+}): (stored: VersionedCredentials, store: CredentialStore, accountKey: string) => OAuthCredentials {
+  return (stored, store, accountKey) =>
+    new OAuthTokenManager<StoredOAuthCredentials>({
+      // Per account: stored versions order the tokens (a refresh or a reconnect's new grant moves the version on),
+      // so a manager never adopts tokens older than its own, and a refresh of an old grant stores nothing.
+      accountKey: `${options.provider}:${accountKey}`,
+      providerName: options.providerName,
+      initial: stored as VersionedCredentials<StoredOAuthCredentials>,
+      refresh: (refreshToken) => options.refresh(refreshToken),
+      // What is stored for an OAuth account is always StoredOAuthCredentials; the granted scopes ride along on every write.
+      store: store as CredentialStore<StoredOAuthCredentials>,
+      shared: options.shared,
+      leaseMs: options.leaseMs,
+      pollMs: options.pollMs,
+    });
+}
+
 export function buildProviderRegistry(config: Config): BuiltRegistry {
   const registry = new ProviderRegistry();
+  // One per instance: requests of this process share refreshes; other instances coordinate through storage.
+  const shared = new SharedOAuthState();
+  const leaseMs = config.providerTimeoutMs + LEASE_MARGIN_MS;
   const limits = { timeoutMs: config.providerTimeoutMs, maxResponseBytes: config.providerMaxResponseBytes };
   const userServerFetch = createGuardedFetch({ allowPrivateNetworks: config.allowPrivateNetworks, ...limits });
   // Configured endpoints need no SSRF policy, but their answers are capped and buffered like any other.
@@ -66,19 +96,7 @@ export function buildProviderRegistry(config: Config): BuiltRegistry {
       fetch: configuredFetch,
       revoke: (stored) => oauth.revoke((stored as StoredOAuthCredentials).refreshToken),
       grantCovers: (grantedScopes, scope) => oauth.calendarPermissionGranted(grantedScopes, scope),
-      credentials: (stored, persist, accountKey) => {
-        const s = stored as StoredOAuthCredentials;
-        return new OAuthTokenManager({
-          // Tokens are shared per grant, not per account: after a reconnect (new refresh token) a refresh
-          // of the old grant still finishing must not hand its tokens to requests made with the new one.
-          accountKey: `google:${accountKey}:${grantTag(s.refreshToken)}`,
-          providerName: 'Google',
-          initial: { accessToken: s.accessToken, refreshToken: s.refreshToken, expiresAt: s.expiresAt },
-          refresh: (refreshToken) => oauth.refresh(refreshToken),
-          // Keep what else is stored (granted scopes) next to the new tokens.
-          persist: (tokens) => persist({ ...s, ...tokens }),
-        });
-      },
+      credentials: oauthCredentials({ provider: 'google', providerName: 'Google', shared, leaseMs, refresh: (refreshToken) => oauth.refresh(refreshToken) }),
     });
   }
   let microsoft: MicrosoftOAuthClient | undefined;
@@ -94,17 +112,8 @@ export function buildProviderRegistry(config: Config): BuiltRegistry {
       // No revoke: Graph has no endpoint that revokes one refresh token of a user (only all
       // of the user's sessions, which needs directory rights). Disconnect forgets the grant.
       grantCovers: (grantedScopes, scope) => oauth.calendarPermissionGranted(grantedScopes, scope),
-      credentials: (stored, persist, accountKey) => {
-        const s = stored as StoredOAuthCredentials;
-        return new OAuthTokenManager({
-          accountKey: `microsoft:${accountKey}:${grantTag(s.refreshToken)}`,
-          providerName: 'Microsoft',
-          initial: { accessToken: s.accessToken, refreshToken: s.refreshToken, expiresAt: s.expiresAt },
-          // Microsoft replaces the refresh token on each refresh: the manager persists the new one.
-          refresh: (refreshToken) => oauth.refresh(refreshToken),
-          persist: (tokens) => persist({ ...s, ...tokens }),
-        });
-      },
+      // Microsoft replaces the refresh token on every refresh: the versioned compare-and-set keeps the newest.
+      credentials: oauthCredentials({ provider: 'microsoft', providerName: 'Microsoft', shared, leaseMs, refresh: (refreshToken) => oauth.refresh(refreshToken) }),
     });
   }
   const apple = createAppleProvider();

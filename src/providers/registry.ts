@@ -4,7 +4,7 @@
  * the composition root from the configuration.
  */
 import type { ProviderId } from '../domain/calendar.js';
-import type { CalendarProvider, ChangeFeed, ProviderCredentials } from './types.js';
+import type { CalendarProvider, ChangeFeed, CredentialStore, ProviderCredentials, VersionedCredentials } from './types.js';
 
 /** Almanac's access scopes (API.md), restated so providers do not depend on oauth/. */
 export type AccessScope = 'free-busy' | 'read' | 'read-write';
@@ -20,8 +20,12 @@ export interface ProviderEntry {
   changes?: ChangeFeed<any>;
   /** Revoke stored credentials at the provider, best effort, on disconnect. */
   revoke?(stored: unknown): Promise<void>;
-  /** Turn stored credentials into what the adapter takes (OAuth: a self-refreshing handle). */
-  credentials(stored: unknown, persist: (next: unknown) => Promise<void>, accountKey: string): ProviderCredentials;
+  /**
+   * Turn stored credentials into what the adapter takes (OAuth: a self-refreshing handle
+   * that writes new tokens through `store`, by compare-and-set under a refresh lease).
+   * `accountKey` names the account uniquely in this process.
+   */
+  credentials(stored: VersionedCredentials, store: CredentialStore, accountKey: string): ProviderCredentials;
   /**
    * Whether the scopes the user granted at the provider cover what an Almanac scope
    * needs (Google: calendar.readonly serves read but not read-write). Absent for

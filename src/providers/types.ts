@@ -107,6 +107,32 @@ export interface OAuthCredentials {
 
 export type ProviderCredentials = BasicCredentials | OAuthCredentials;
 
+/** One account's stored credentials and the version they were stored under. */
+export interface VersionedCredentials<T = unknown> {
+  credentials: T;
+  /** Incremented by every write of the account's credentials (a refresh, a reconnect). */
+  version: number;
+}
+
+/**
+ * Where one account's credentials are kept, as code that refreshes them needs it when
+ * several instances share the accounts: versioned reads, compare-and-set writes, and a
+ * lease so that one instance at a time refreshes. The owner implements it over storage;
+ * providers never touch storage themselves.
+ */
+export interface CredentialStore<T = unknown> {
+  /** What is stored now; undefined when the account is gone (disconnected). */
+  read(): Promise<VersionedCredentials<T> | undefined>;
+  /** The stored version and the holder of an unexpired refresh lease, without opening the credentials. */
+  state(): Promise<{ version: number; leaseOwner?: string } | undefined>;
+  /** Stores `next` if the stored version is still `expectedVersion`: the new version, or undefined when another write came first. */
+  compareAndSet(next: T, expectedVersion: number): Promise<number | undefined>;
+  /** Takes the refresh lease for `ttlMs` unless another owner holds an unexpired one; true when taken. */
+  acquireLease(owner: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease back if `owner` still holds it. */
+  releaseLease(owner: string): Promise<void>;
+}
+
 export interface ProviderContext<C extends ProviderCredentials = ProviderCredentials> {
   credentials: C;
   /**

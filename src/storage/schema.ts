@@ -47,6 +47,8 @@ export interface AccountsTable {
   pending_session: string | null;
   /** When a pending account can no longer join (its session and code are over) and is deleted. */
   pending_expires_at: number | null;
+  /** Incremented by every credentials write; a token refresh stores its tokens only over the version it read. */
+  credentials_version: Generated<number>;
   /** Who may refresh this account's OAuth tokens now, across instances, and until when. */
   refresh_lease_owner: string | null;
   refresh_lease_until: number | null;

@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { GoogleOAuthClient, GOOGLE_DEFAULT_URLS, GOOGLE_SCOPES } from '../../src/providers/google/index.js';
 import type { AlmanacScope } from '../../src/providers/google/index.js';
-import { OAuthTokenEndpointError, OAuthTokenManager } from '../../src/providers/oauth-token-manager.js';
+import { OAuthTokenEndpointError, OAuthTokenManager, SharedOAuthState } from '../../src/providers/oauth-token-manager.js';
 import { ProviderError } from '../../src/providers/types.js';
 import { startGoogleEmulator } from '../emulators/google/google-emulator.js';
 import type { GoogleEmulator } from '../emulators/google/google-emulator.js';
+import { MemoryCredentialStore } from '../support/memory-credential-store.js';
 
 const REDIRECT = 'https://almanac.test/connect/google/callback';
 
@@ -143,13 +144,30 @@ describe('GoogleOAuthClient against the emulator', () => {
       (e: unknown) =>
         e instanceof OAuthTokenEndpointError && e.error === 'invalid_grant' && e.description === 'Token has been expired or revoked.',
     );
+    const store = new MemoryCredentialStore({ accessToken: issued.accessToken, refreshToken: issued.refreshToken, expiresAt: 0 });
     const manager = new OAuthTokenManager({
       accountKey: `google:rev:${process.pid}`,
-      initial: { accessToken: issued.accessToken, refreshToken: issued.refreshToken, expiresAt: 0 },
+      initial: store.stored,
       refresh: (rt) => client.refresh(rt),
-      persist: async () => {},
+      store,
+      shared: new SharedOAuthState(),
     });
     await assert.rejects(manager.getAccessToken(), (e: unknown) => e instanceof ProviderError && e.code === 'AUTH_REVOKED');
+  });
+
+  test('with rotating refresh tokens (the emulator knob) each refresh returns a new refresh token and the old one is refused', async () => {
+    const issued = emulator.issueTokens('rotating@example.com');
+    emulator.accounts.rotateRefreshTokens = true;
+    try {
+      const first = await client.refresh(issued.refreshToken);
+      assert.ok(first.refreshToken);
+      assert.notEqual(first.refreshToken, issued.refreshToken);
+      await assert.rejects(client.refresh(issued.refreshToken), (e: unknown) => e instanceof OAuthTokenEndpointError && e.error === 'invalid_grant');
+      const second = await client.refresh(first.refreshToken);
+      assert.deepEqual(emulator.accounts.liveRefreshTokens('rotating@example.com'), [second.refreshToken]);
+    } finally {
+      emulator.accounts.rotateRefreshTokens = false;
+    }
   });
 
   test('revoke ends the grant at Google; revoking again is not an error', async () => {

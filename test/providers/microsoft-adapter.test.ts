@@ -6,7 +6,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CalendarEvent, Recurrence } from '../../src/domain/calendar.js';
-import { OAuthTokenManager } from '../../src/providers/oauth-token-manager.js';
+import { OAuthTokenManager, SharedOAuthState, type OAuthTokens } from '../../src/providers/oauth-token-manager.js';
+import { MemoryCredentialStore } from '../support/memory-credential-store.js';
 import { ProviderError, type ChangeFeed } from '../../src/providers/types.js';
 import { startMicrosoftHarness, type MicrosoftHarness } from '../emulators/microsoft/microsoft-test-harness.js';
 
@@ -218,12 +219,14 @@ describe('Microsoft adapter on the Graph emulator', () => {
     test(`invalid_grant AADSTS${code} on refresh is AUTH_REVOKED`, async () => {
       const email = `dead${code}@contoso.com`;
       const issued = h.emulator.issueTokens(email);
+      const store = new MemoryCredentialStore<OAuthTokens>({ accessToken: issued.accessToken, refreshToken: issued.refreshToken, expiresAt: 0 });
       const manager = new OAuthTokenManager({
         accountKey: `microsoft:dead:${code}:${process.pid}`,
         providerName: 'Microsoft',
-        initial: { accessToken: issued.accessToken, refreshToken: issued.refreshToken, expiresAt: 0 },
+        initial: store.stored,
         refresh: (refreshToken) => h.oauth.refresh(refreshToken),
-        persist: async () => undefined,
+        store,
+        shared: new SharedOAuthState(),
       });
       h.emulator.identity.killRefreshTokens(email, code);
       await assert.rejects(manager.getAccessToken(), isCode('AUTH_REVOKED', /invalid_grant/));

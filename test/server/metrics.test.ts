@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { api, connectCaldav, finishConnect, openConnect } from '../support/connect-flow.js';
 import { RADICALE_SKIP, startRadicale, type RadicaleServer } from '../support/radicale.js';
 import { startServer, type TestServer } from '../support/server.js';
+import { syncNow } from '../support/sync-now.js';
+import { dialects } from '../support/databases.js';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
 
@@ -17,6 +19,12 @@ function sample(text: string, name: string, labels: Record<string, string>): num
     if (wanted.every((w) => have.includes(w))) return Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return 0;
+}
+
+/** The value of a metric without labels. */
+function plain(text: string, name: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(name.length + 1));
 }
 
 async function scrape(server: TestServer): Promise<string> {
@@ -109,5 +117,52 @@ describe('provider call metrics', { skip: RADICALE_SKIP }, () => {
     await server.runtime.services.accounts.writeCredentials(row!.id, { ...creds, password: 'changed' });
     await a.get('/api/calendars');
     assert.equal(sample(await scrape(server), 'almanac_provider_calls_total', { provider: 'caldav', outcome: 'auth_revoked' }), 1);
+  });
+});
+
+for (const { dialect, skip } of await dialects()) describe(`sync metrics on ${dialect}`, { skip: RADICALE_SKIP || skip }, () => {
+  let rad: RadicaleServer;
+  let server: TestServer;
+  before(async () => {
+    rad = await startRadicale({ users: { bob: 'bob-pw' } });
+    await rad.mkcalendar('bob', 'home', { displayName: 'Home' });
+    await rad.mkcalendar('bob', 'work', { displayName: 'Work' });
+    // A long poll interval: only the test's own syncNow runs passes.
+    server = await startServer({ dialect, sync: true, env: { ALMANAC_METRICS_TOKEN: TOKEN, ALMANAC_SYNC_POLL_SECONDS: '3600' } });
+  });
+  after(async () => {
+    await server?.close();
+    await rad?.stop();
+  });
+
+  test('the schedule and the mirror state are gauges read from storage: calendars by status, failures, lag', async () => {
+    const empty = await scrape(server);
+    assert.equal(plain(empty, 'almanac_sync_jobs_due'), 0);
+    assert.equal(plain(empty, 'almanac_sync_lag_seconds'), 0);
+
+    const client = await server.createClient();
+    const s = await openConnect(server.url, { client_id: client.clientId, user_id: 'sync-metrics-user' });
+    assert.equal((await connectCaldav(server.url, s, { server_url: rad.url, username: 'bob', password: 'bob-pw' })).status, 303);
+    await finishConnect(server.url, s, client);
+    const [row] = await server.runtime.storage.db.selectFrom('accounts').select('id').execute();
+    await syncNow(server.runtime, row!.id);
+
+    const synced = await scrape(server);
+    assert.equal(sample(synced, 'almanac_sync_calendars', { status: 'ready' }), 2);
+    assert.equal(plain(synced, 'almanac_sync_calendars_failing'), 0);
+    const lag = plain(synced, 'almanac_sync_lag_seconds') ?? -1;
+    assert.ok(lag >= 0 && lag < 60, `lag ${lag}`);
+
+    // Calendars whose last pass failed are counted, and the lag grows from their last success.
+    await server.runtime.storage.db.updateTable('calendar_sync').set({ last_error_code: 'TEMPORARY', last_success_at: Date.now() - 600_000 }).execute();
+    const failing = await scrape(server);
+    assert.equal(plain(failing, 'almanac_sync_calendars_failing'), 2);
+    assert.ok((plain(failing, 'almanac_sync_lag_seconds') ?? 0) >= 600);
+
+    // A job past its time with no worker on it is due, and its wait is reported.
+    await server.runtime.storage.db.updateTable('sync_jobs').set({ next_run_at: Date.now() - 120_000, lease_until: null }).execute();
+    const due = await scrape(server);
+    assert.equal(plain(due, 'almanac_sync_jobs_due'), 1);
+    assert.ok((plain(due, 'almanac_sync_oldest_due_seconds') ?? 0) >= 120);
   });
 });

@@ -131,18 +131,22 @@ for (const { dialect, skip } of await dialects()) describe(`pending connections 
     await accounts.stagePending(caldav(user, 's1', V, 'old'));
     await promote(user, 's1');
     const [account] = await accounts.listForUser(user);
-    const read = await accounts.readCredentialsForUpdate<{ password: string }>(account!.id);
+    const read = (await accounts.readVersioned<{ password: string }>(account!.id))!;
+    assert.equal(await accounts.acquireRefreshLease(account!.id, 'refreshing-instance', 60_000), true);
     // The reconnect lands while the refresh is in flight…
     await accounts.stagePending(caldav(user, 's2', V, 'reconnected'));
     await promote(user, 's2');
+    assert.deepEqual(await accounts.credentialsState(account!.id), { version: read.version + 1 }, 'the new grant is not kept waiting by the old grant’s lease');
     // … and the refresh's conditional write is refused.
-    assert.equal(await accounts.replaceCredentials(account!.id, { ...read.credentials, password: 'refreshed-old' }, read.sealed), undefined);
+    assert.equal(await accounts.compareAndSetCredentials(account!.id, { ...read.credentials, password: 'refreshed-old' }, read.version), undefined);
     assert.equal((await accounts.readCredentials<{ password: string }>(account!.id)).password, 'reconnected');
-    // Without a reconnect in between, consecutive refreshes of one handle each succeed.
-    const fresh = await accounts.readCredentialsForUpdate<{ password: string }>(account!.id);
-    const first = await accounts.replaceCredentials(account!.id, { ...fresh.credentials, password: 'r1' }, fresh.sealed);
-    assert.ok(first);
-    assert.ok(await accounts.replaceCredentials(account!.id, { ...fresh.credentials, password: 'r2' }, first));
+    // Without a reconnect in between, consecutive refreshes of one handle each succeed, each moving the version on.
+    const fresh = (await accounts.readVersioned<{ password: string }>(account!.id))!;
+    assert.equal(fresh.version, read.version + 1, 'the reconnect moved the version on');
+    const first = await accounts.compareAndSetCredentials(account!.id, { ...fresh.credentials, password: 'r1' }, fresh.version);
+    assert.equal(first, fresh.version + 1);
+    assert.equal(await accounts.compareAndSetCredentials(account!.id, { ...fresh.credentials, password: 'stale' }, fresh.version), undefined, 'a stale writer loses');
+    assert.equal(await accounts.compareAndSetCredentials(account!.id, { ...fresh.credentials, password: 'r2' }, first!), first! + 1);
     assert.equal((await accounts.readCredentials<{ password: string }>(account!.id)).password, 'r2');
   });
 });

@@ -21,7 +21,7 @@ export function googleEnv(emulator: GoogleEmulator, extra: Record<string, string
 }
 
 /** Clicks through Google's consent (the emulator decides it) and back to Almanac's callback. */
-export async function connectGoogle(server: TestServer, s: ConnectSessionHandle): Promise<Response> {
+export async function connectGoogle(server: Pick<TestServer, 'url'>, s: ConnectSessionHandle): Promise<Response> {
   const step = await fetch(`${server.url}/connect/google`, { headers: { cookie: s.cookie } });
   assert.equal(step.status, 200);
   const html = await step.text();

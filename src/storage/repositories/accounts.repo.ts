@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { SecretBox } from '../../crypto/secret-box.js';
 import type { ProviderId } from '../../domain/calendar.js';
 import { caldavIdentity, firstFreeId, publicIdCandidates } from '../../domain/account-identity.js';
@@ -57,7 +57,13 @@ export interface AccountUpsert {
   calendarPermissionGranted: boolean;
 }
 
-type Row = Database['accounts'];
+type Row = Selectable<Database['accounts']>;
+
+/** An account's credentials and the version they were stored under (incremented by every write). */
+export interface VersionedCredentials<T> {
+  credentials: T;
+  version: number;
+}
 
 function toRecord(row: Row): AccountRecord {
   return {
@@ -118,6 +124,27 @@ export class AccountsRepository {
     return rows.map(toRecord);
   }
 
+  /**
+   * The user's accounts with when the sync engine last stored each one's calendar list
+   * (null: never), in one query: the events and calendars reads ask this on every request.
+   */
+  async listForUserWithListing(userId: string): Promise<{ account: AccountRecord; calendarsListedAt: number | null }[]> {
+    const rows = await this.db
+      .selectFrom('accounts')
+      .leftJoin('sync_jobs', 'sync_jobs.account_id', 'accounts.id')
+      .selectAll('accounts')
+      .select('sync_jobs.calendars_listed_at')
+      .where('accounts.user_id', '=', userId)
+      .where('accounts.pending_session', 'is', null)
+      .orderBy('accounts.created_at')
+      .orderBy('accounts.id')
+      .execute();
+    return rows.map((row) => {
+      const { calendars_listed_at, ...account } = row;
+      return { account: toRecord(account), calendarsListedAt: calendars_listed_at === null ? null : Number(calendars_listed_at) };
+    });
+  }
+
   /** What one connect session has connected so far, oldest first. */
   async listPending(userId: string, sessionId: string): Promise<AccountRecord[]> {
     const rows = await this.db
@@ -160,7 +187,11 @@ export class AccountsRepository {
         .where('identity', '=', input.identity)
         .executeTakeFirst();
       if (!existing) return undefined;
-      await this.db.updateTable('accounts').set({ ...values, credentials: this.seal(existing.id, input.credentials) }).where('id', '=', existing.id).execute();
+      await this.db
+        .updateTable('accounts')
+        .set({ ...values, credentials: this.seal(existing.id, input.credentials), credentials_version: sql<number>`credentials_version + 1` })
+        .where('id', '=', existing.id)
+        .execute();
       return toRecord(await this.db.selectFrom('accounts').selectAll().where('id', '=', existing.id).executeTakeFirstOrThrow());
     };
     const updated = await update();
@@ -220,6 +251,11 @@ export class AccountsRepository {
           .updateTable('accounts')
           .set({
             credentials: this.seal(active.id, credentials),
+            // A reconnect replaces the grant: a refresh of the old one still running loses its
+            // compare-and-set, and its lease no longer keeps the new grant's refreshes waiting.
+            credentials_version: sql<number>`credentials_version + 1`,
+            refresh_lease_owner: null,
+            refresh_lease_until: null,
             display: p.display,
             granted_scopes: JSON.stringify(p.grantedScopes),
             calendar_permission: p.calendarPermissionGranted ? 1 : 0,
@@ -298,7 +334,7 @@ export class AccountsRepository {
       sync_state: 'ok',
       updated_at: now,
     };
-    if (existing) await this.db.updateTable('accounts').set(values).where('id', '=', id).execute();
+    if (existing) await this.db.updateTable('accounts').set({ ...values, credentials_version: sql<number>`credentials_version + 1` }).where('id', '=', id).execute();
     else {
       await this.db
         .insertInto('accounts')
@@ -319,30 +355,88 @@ export class AccountsRepository {
     return JSON.parse(this.box.open(await this.rowCredentials(accountRowId), this.aad(accountRowId))) as T;
   }
 
-  /** The credentials and the sealed value they came from, for a later `replaceCredentials`. */
-  async readCredentialsForUpdate<T>(accountRowId: string): Promise<{ credentials: T; sealed: string }> {
-    const sealed = await this.rowCredentials(accountRowId);
-    return { credentials: JSON.parse(this.box.open(sealed, this.aad(accountRowId))) as T, sealed };
+  /** The credentials and the version they were stored under; undefined when the account is gone. */
+  async readVersioned<T>(accountRowId: string): Promise<VersionedCredentials<T> | undefined> {
+    const row = await this.db.selectFrom('accounts').select(['credentials', 'credentials_version']).where('id', '=', accountRowId).executeTakeFirst();
+    if (!row) return undefined;
+    return { credentials: JSON.parse(this.box.open(row.credentials, this.aad(accountRowId))) as T, version: row.credentials_version };
+  }
+
+  /** The stored version and who holds an unexpired refresh lease, without opening the credentials. */
+  async credentialsState(accountRowId: string, now = Date.now()): Promise<{ version: number; leaseOwner?: string } | undefined> {
+    const row = await this.db
+      .selectFrom('accounts')
+      .select(['credentials_version', 'refresh_lease_owner', 'refresh_lease_until'])
+      .where('id', '=', accountRowId)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const leased = row.refresh_lease_owner !== null && row.refresh_lease_until !== null && row.refresh_lease_until > now;
+    return { version: row.credentials_version, ...(leased ? { leaseOwner: row.refresh_lease_owner! } : {}) };
   }
 
   /**
-   * Writes credentials only if the row still holds `expectedSealed`: a token refresh that
-   * started before the account was reconnected must not put the old grant's tokens back
-   * over the new ones. Returns the new sealed value, or undefined when nothing was written.
+   * Writes credentials only if the row is still at `expectedVersion`, and increments it.
+   * A refresh whose tokens were overtaken (the account was reconnected, or another
+   * instance stored a rotated refresh token) must not put older tokens back. Returns
+   * the new version, or undefined when nothing was written.
    */
-  async replaceCredentials(accountRowId: string, credentials: unknown, expectedSealed: string, now = Date.now()): Promise<string | undefined> {
-    const sealed = this.seal(accountRowId, credentials);
+  async compareAndSetCredentials(accountRowId: string, credentials: unknown, expectedVersion: number, now = Date.now()): Promise<number | undefined> {
     const result = await this.db
       .updateTable('accounts')
-      .set({ credentials: sealed, updated_at: now })
+      .set({ credentials: this.seal(accountRowId, credentials), credentials_version: sql<number>`credentials_version + 1`, updated_at: now })
       .where('id', '=', accountRowId)
-      .where('credentials', '=', expectedSealed)
+      .where('credentials_version', '=', expectedVersion)
       .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1 ? sealed : undefined;
+    return Number(result.numUpdatedRows) === 1 ? expectedVersion + 1 : undefined;
   }
 
+  /**
+   * Takes the account's refresh lease for `ttlMs` unless another owner holds one that has
+   * not expired: one conditional UPDATE, so of several instances asking at once exactly
+   * one gets it. The holder asking again extends it.
+   */
+  async acquireRefreshLease(accountRowId: string, owner: string, ttlMs: number, now = Date.now()): Promise<boolean> {
+    const result = await this.db
+      .updateTable('accounts')
+      .set({ refresh_lease_owner: owner, refresh_lease_until: now + ttlMs })
+      .where('id', '=', accountRowId)
+      .where((eb) => eb.or([eb('refresh_lease_owner', 'is', null), eb('refresh_lease_until', '<=', now), eb('refresh_lease_owner', '=', owner)]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Gives the lease back if `owner` still holds it (one that expired and was taken over stays with its new holder). */
+  async releaseRefreshLease(accountRowId: string, owner: string): Promise<void> {
+    await this.db
+      .updateTable('accounts')
+      .set({ refresh_lease_owner: null, refresh_lease_until: null })
+      .where('id', '=', accountRowId)
+      .where('refresh_lease_owner', '=', owner)
+      .execute();
+  }
+
+  /**
+   * One account's credentials as a token refresh sees them: versioned reads,
+   * compare-and-set writes and the refresh lease (the shape of the providers'
+   * CredentialStore port, which storage does not import).
+   */
+  credentialStore(accountRowId: string) {
+    return {
+      read: () => this.readVersioned<unknown>(accountRowId),
+      state: () => this.credentialsState(accountRowId),
+      compareAndSet: (next: unknown, expectedVersion: number) => this.compareAndSetCredentials(accountRowId, next, expectedVersion),
+      acquireLease: (owner: string, ttlMs: number) => this.acquireRefreshLease(accountRowId, owner, ttlMs),
+      releaseLease: (owner: string) => this.releaseRefreshLease(accountRowId, owner),
+    };
+  }
+
+  /** Replaces the credentials unconditionally (tools and tests); the version moves on, so a refresh in flight will not overwrite them. */
   async writeCredentials(accountRowId: string, credentials: unknown, now = Date.now()): Promise<void> {
-    await this.db.updateTable('accounts').set({ credentials: this.seal(accountRowId, credentials), updated_at: now }).where('id', '=', accountRowId).execute();
+    await this.db
+      .updateTable('accounts')
+      .set({ credentials: this.seal(accountRowId, credentials), credentials_version: sql<number>`credentials_version + 1`, updated_at: now })
+      .where('id', '=', accountRowId)
+      .execute();
   }
 
   async setSyncState(accountRowId: string, state: SyncState, now = Date.now()): Promise<void> {

@@ -30,7 +30,7 @@ export interface CalendarSyncRecord {
   pushedAt: number | null;
 }
 
-function toRecord(row: Selectable<Database['calendar_sync']>): CalendarSyncRecord {
+export function toCalendarSyncRecord(row: Selectable<Database['calendar_sync']>): CalendarSyncRecord {
   return {
     calendarId: row.calendar_id,
     status: row.status as CalendarSyncStatus,
@@ -80,14 +80,40 @@ export class CalendarSyncRepository {
     return new CalendarSyncRepository(tx);
   }
 
+  /**
+   * For metrics: calendars by sync status, those whose last pass failed, and the age of the
+   * oldest successful pass among synced calendars (how stale the stalest mirror is).
+   */
+  async freshnessStats(now: number): Promise<{ byStatus: Record<string, number>; failing: number; oldestSuccessAgeMs: number }> {
+    const rows = await this.db
+      .selectFrom('calendar_sync')
+      .select((eb) => [
+        'status',
+        eb.fn.countAll<number | string>().as('n'),
+        sql<number | string>`sum(case when last_error_code is not null then 1 else 0 end)`.as('failing'),
+        eb.fn.min('last_success_at').as('oldest'),
+      ])
+      .groupBy('status')
+      .execute();
+    const byStatus: Record<string, number> = {};
+    let failing = 0;
+    let oldest = now;
+    for (const row of rows) {
+      byStatus[row.status] = Number(row.n);
+      failing += Number(row.failing ?? 0);
+      if (row.status === 'ready' && row.oldest != null) oldest = Math.min(oldest, Number(row.oldest));
+    }
+    return { byStatus, failing, oldestSuccessAgeMs: Math.max(0, now - oldest) };
+  }
+
   async get(calendarId: string): Promise<CalendarSyncRecord | undefined> {
     const row = await this.db.selectFrom('calendar_sync').selectAll().where('calendar_id', '=', calendarId).executeTakeFirst();
-    return row && toRecord(row);
+    return row && toCalendarSyncRecord(row);
   }
 
   async listFor(calendarIds: readonly string[]): Promise<CalendarSyncRecord[]> {
     const rows = await selectInChunks(calendarIds, (chunk) => this.db.selectFrom('calendar_sync').selectAll().where('calendar_id', 'in', chunk).execute());
-    return rows.map(toRecord);
+    return rows.map(toCalendarSyncRecord);
   }
 
   /** Starts a relisting: a new generation, no cursor, and the window it expands into. */

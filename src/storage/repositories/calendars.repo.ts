@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { SecretBox } from '../../crypto/secret-box.js';
 import type { Calendar } from '../../domain/calendar.js';
 import type { Database } from '../schema.js';
+import { toCalendarSyncRecord, type CalendarSyncRecord } from './calendar-sync.repo.js';
 import { forEachChunk, selectInChunks } from './in-chunks.js';
 import { OpenedCache } from './opened-cache.js';
 
@@ -63,6 +64,29 @@ export class CalendarsRepository {
     return rows
       .sort((a, b) => (a.account_id < b.account_id ? -1 : a.account_id > b.account_id ? 1 : a.position - b.position))
       .map((row) => this.toRecord(row));
+  }
+
+  /**
+   * The stored calendars of these accounts, each with its sync state (absent when it has
+   * none), in one query per slice: reads need both on every request.
+   */
+  async listForAccountsWithSync(accountIds: readonly string[]): Promise<{ record: CalendarRecord; sync?: CalendarSyncRecord }[]> {
+    const rows = await selectInChunks(accountIds, (chunk) =>
+      this.db
+        .selectFrom('calendars')
+        .leftJoin('calendar_sync', 'calendar_sync.calendar_id', 'calendars.id')
+        .select(['calendars.id', 'calendars.account_id', 'calendars.payload', 'calendars.position', 'calendars.updated_at'])
+        .selectAll('calendar_sync')
+        .where('calendars.account_id', 'in', chunk)
+        .execute(),
+    );
+    return rows
+      .sort((a, b) => (a.account_id < b.account_id ? -1 : a.account_id > b.account_id ? 1 : a.position - b.position))
+      .map((row) => {
+        const { id, account_id, payload, position, updated_at, ...sync } = row;
+        const record = this.toRecord({ id, account_id, payload, position, updated_at });
+        return sync.calendar_id === null ? { record } : { record, sync: toCalendarSyncRecord(sync as Selectable<Database['calendar_sync']>) };
+      });
   }
 
   async find(accountId: string, providerCalendarId: string): Promise<CalendarRecord | undefined> {

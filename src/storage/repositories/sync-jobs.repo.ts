@@ -73,15 +73,26 @@ export class SyncJobsRepository {
     }
   }
 
+  /**
+   * The state of the sync schedule across every instance, for metrics: jobs waiting past
+   * their time with no worker on them, jobs running, and how late the most overdue one is.
+   */
+  async scheduleStats(now: number): Promise<{ due: number; running: number; oldestDueMs: number }> {
+    const row = await this.db
+      .selectFrom('sync_jobs')
+      .select((eb) => [
+        sql<number | string>`sum(case when next_run_at <= ${now} and (lease_until is null or lease_until < ${now}) then 1 else 0 end)`.as('due'),
+        sql<number | string>`sum(case when lease_until is not null and lease_until >= ${now} then 1 else 0 end)`.as('running'),
+        eb.fn.min(sql<number>`case when next_run_at <= ${now} and (lease_until is null or lease_until < ${now}) then next_run_at end`).as('oldest'),
+      ])
+      .executeTakeFirst();
+    const oldest = row?.oldest == null ? now : Number(row.oldest);
+    return { due: Number(row?.due ?? 0), running: Number(row?.running ?? 0), oldestDueMs: Math.max(0, now - oldest) };
+  }
+
   async get(accountId: string): Promise<SyncJobRecord | undefined> {
     const row = await this.db.selectFrom('sync_jobs').selectAll().where('account_id', '=', accountId).executeTakeFirst();
     return row && toRecord(row);
-  }
-
-  async listForAccounts(accountIds: readonly string[]): Promise<SyncJobRecord[]> {
-    if (accountIds.length === 0) return [];
-    const rows = await this.db.selectFrom('sync_jobs').selectAll().where('account_id', 'in', [...accountIds]).execute();
-    return rows.map(toRecord);
   }
 
   /**

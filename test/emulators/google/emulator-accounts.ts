@@ -65,6 +65,13 @@ export class Accounts {
   /** Who signs in on the next authorize, and what they consent to. */
   nextLogin: { email?: string; consent: Consent } = { consent: { action: 'grant-all' } };
   accessTokenTtlSec = 3600;
+  /**
+   * Knob: a refresh answers with a new refresh token and the one presented stops working,
+   * as Microsoft's identity platform documents for its rotating refresh tokens (Google
+   * keeps a refresh token across refreshes). Lets tests show what two refreshers racing
+   * on one rotating token would lose.
+   */
+  rotateRefreshTokens = false;
 
   addUser(email: string): EmulatedUser {
     const existing = this.users.get(email);
@@ -139,6 +146,20 @@ export class Accounts {
     const user = this.addUser(email);
     const grant: Grant = { sub: user.sub, scopes: scopes.map((s) => SCOPE_ALIASES[s] ?? s), revoked: false };
     return { ...this.mintAccessToken(grant), refreshToken: this.mintRefreshToken(grant) };
+  }
+
+  /** Replaces a refresh token by a new one of the same grant; the old one is refused from now on. */
+  rotateRefreshToken(refreshToken: string): string {
+    const grant = this.refreshTokens.get(refreshToken);
+    if (!grant) throw new Error('no such refresh token');
+    this.refreshTokens.delete(refreshToken);
+    return this.mintRefreshToken(grant);
+  }
+
+  /** The refresh tokens of a user that would still be accepted. */
+  liveRefreshTokens(email: string): string[] {
+    const sub = this.users.get(email)?.sub;
+    return [...this.refreshTokens].filter(([, grant]) => grant.sub === sub && !grant.revoked).map(([value]) => value);
   }
 
   grantOfRefreshToken(refreshToken: string): Grant | undefined {

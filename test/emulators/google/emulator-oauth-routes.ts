@@ -106,7 +106,14 @@ export async function handleToken(req: IncomingMessage, res: ServerResponse, dep
     const grant = deps.accounts.grantOfRefreshToken(form.refresh_token);
     if (!grant) throw new OAuthEndpointError(400, 'invalid_grant', 'Token has been expired or revoked.');
     const { accessToken, expiresIn } = deps.accounts.mintAccessToken(grant);
-    sendJson(res, 200, { access_token: accessToken, expires_in: expiresIn, scope: grant.scopes.join(' '), token_type: 'Bearer' });
+    const rotated = deps.accounts.rotateRefreshTokens ? deps.accounts.rotateRefreshToken(form.refresh_token) : undefined;
+    sendJson(res, 200, {
+      access_token: accessToken,
+      expires_in: expiresIn,
+      ...(rotated ? { refresh_token: rotated } : {}),
+      scope: grant.scopes.join(' '),
+      token_type: 'Bearer',
+    });
     return;
   }
   throw new OAuthEndpointError(400, 'unsupported_grant_type', `Invalid grant_type: ${grantType}`);

@@ -26,6 +26,8 @@ export interface GoogleEmulatorOptions {
   redirectUris?: string[];
   pageSizeCap?: number;
   emptyPages?: boolean;
+  /** Rotating refresh tokens (see `accounts.rotateRefreshTokens`). */
+  rotateRefreshTokens?: boolean;
 }
 
 /** A canned failure for the next matching request(s), answered before anything else. */
@@ -103,6 +105,7 @@ export class GoogleEmulator {
   constructor(options: GoogleEmulatorOptions = {}) {
     this.clientId = options.clientId ?? 'almanac-test.apps.googleusercontent.com';
     this.clientSecret = options.clientSecret ?? 'GOCSPX-emulator-secret';
+    this.accounts.rotateRefreshTokens = options.rotateRefreshTokens ?? false;
     this.knobs = { pageSizeCap: options.pageSizeCap ?? Number.MAX_SAFE_INTEGER, emptyPages: options.emptyPages ?? false, tokenDelayMs: 0 };
     this.oauth = {
       accounts: this.accounts,
@@ -200,7 +203,8 @@ export class GoogleEmulator {
   /**
    * Knob: the next `count` matching requests (default: any Calendar API request) wait
    * before they are read, until `release()`. Lets a test decide the order in which
-   * requests that are already on the wire get their answers.
+   * requests that are already on the wire get their answers. A request whose client
+   * disconnected meanwhile is dropped unanswered, as if lost before it reached Google.
    */
   holdRequests(spec: { count: number; method?: string; path?: string | RegExp }): RequestHold {
     let open!: () => void;
@@ -250,6 +254,8 @@ export class GoogleEmulator {
     });
     try {
       await this.waitIfHeld(req, url, isApi);
+      // A client that went away while its request was held never reached Google: nothing happens.
+      if (req.socket.destroyed) return;
       if (this.answerFault(req, res, url, isApi)) return;
       if (isApi) return await handleCalendarApi(req, res, url, { store: this.store, accounts: this.accounts, knobs: this.knobs });
       if (method === 'GET' && url.pathname === '/o/oauth2/v2/auth') return handleAuthorize(res, url, this.oauth);

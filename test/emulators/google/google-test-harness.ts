@@ -2,11 +2,12 @@
  * Wiring for Google adapter tests: an emulator with one signed-in user, the adapter
  * pointed at it, and a real OAuthTokenManager refreshing through GoogleOAuthClient.
  */
-import { OAuthTokenManager } from '../../../src/providers/oauth-token-manager.js';
+import { OAuthTokenManager, SharedOAuthState } from '../../../src/providers/oauth-token-manager.js';
 import type { OAuthTokens } from '../../../src/providers/oauth-token-manager.js';
 import { createGoogleProvider, GoogleOAuthClient } from '../../../src/providers/google/index.js';
 import type { GoogleSettings } from '../../../src/providers/google/index.js';
 import type { CalendarProvider, Logger, OAuthCredentials, ProviderContext } from '../../../src/providers/types.js';
+import { MemoryCredentialStore } from '../../support/memory-credential-store.js';
 import { startGoogleEmulator } from './google-emulator.js';
 import type { GoogleEmulator, GoogleEmulatorOptions } from './google-emulator.js';
 
@@ -45,15 +46,17 @@ export async function startGoogleHarness(
     retry: options.retry ?? { maxElapsedMs: 2_000, baseDelayMs: 10 },
   };
   const oauth = new GoogleOAuthClient(settings);
-  const persisted: OAuthTokens[] = [];
+  const store = new MemoryCredentialStore<OAuthTokens>({ accessToken: issued.accessToken, refreshToken: issued.refreshToken, expiresAt: Date.now() + issued.expiresIn * 1000 });
   const manager = new OAuthTokenManager({
     // Unique per harness: files run in parallel and each test's account is its own.
     accountKey: `google:${email}:${process.pid}:${++accountCounter}`,
     providerName: 'Google',
-    initial: { accessToken: issued.accessToken, refreshToken: issued.refreshToken, expiresAt: Date.now() + issued.expiresIn * 1000 },
+    initial: store.stored,
     refresh: (refreshToken) => oauth.refresh(refreshToken),
-    persist: async (tokens) => void persisted.push(tokens),
+    store,
+    shared: new SharedOAuthState(),
   });
+  const persisted = store.writes;
   return {
     emulator,
     settings,

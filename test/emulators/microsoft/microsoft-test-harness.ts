@@ -2,11 +2,12 @@
  * Wiring for Microsoft adapter tests: an emulator with one signed-in user, the adapter
  * pointed at it, and a real OAuthTokenManager refreshing through MicrosoftOAuthClient.
  */
-import { OAuthTokenManager } from '../../../src/providers/oauth-token-manager.js';
+import { OAuthTokenManager, SharedOAuthState } from '../../../src/providers/oauth-token-manager.js';
 import type { OAuthTokens } from '../../../src/providers/oauth-token-manager.js';
 import { createMicrosoftProvider, MicrosoftOAuthClient } from '../../../src/providers/microsoft/index.js';
 import type { MicrosoftSettings } from '../../../src/providers/microsoft/index.js';
 import type { CalendarProvider, Logger, OAuthCredentials, ProviderContext } from '../../../src/providers/types.js';
+import { MemoryCredentialStore } from '../../support/memory-credential-store.js';
 import { startMicrosoftEmulator } from './microsoft-emulator.js';
 import type { MicrosoftEmulator, MicrosoftEmulatorOptions } from './microsoft-emulator.js';
 
@@ -35,14 +36,16 @@ export async function startMicrosoftHarness(
   const issued = emulator.issueTokens(email, options.scopes);
   const settings: MicrosoftSettings = { ...emulator.settings(), retry: options.retry ?? { maxElapsedMs: 2_000, baseDelayMs: 10 } };
   const oauth = new MicrosoftOAuthClient(settings);
-  const persisted: OAuthTokens[] = [];
+  const store = new MemoryCredentialStore<OAuthTokens>({ accessToken: issued.accessToken, refreshToken: issued.refreshToken, expiresAt: Date.now() + issued.expiresIn * 1000 });
   const manager = new OAuthTokenManager({
     accountKey: `microsoft:${email}:${process.pid}:${++counter}`,
     providerName: 'Microsoft',
-    initial: { accessToken: issued.accessToken, refreshToken: issued.refreshToken, expiresAt: Date.now() + issued.expiresIn * 1000 },
+    initial: store.stored,
     refresh: (refreshToken) => oauth.refresh(refreshToken),
-    persist: async (tokens) => void persisted.push(tokens),
+    store,
+    shared: new SharedOAuthState(),
   });
+  const persisted = store.writes;
   return {
     emulator,
     settings,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { providerErrorToHttp } from '../../src/api/map-provider-error.js';
+import { providerErrorToHttp } from '../../src/http/map-provider-error.js';
 import { AppError, RateLimitedError } from '../../src/domain/errors.js';
 import { ProviderError, type ProviderErrorCode } from '../../src/providers/types.js';
 
