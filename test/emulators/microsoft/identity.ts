@@ -50,6 +50,8 @@ export class Identity {
   /** Knob: invalidate a refresh token as soon as it has been used once. */
   strictRotation = false;
   accessTokenSeconds = 3599;
+  /** Knob: the token endpoint answers this much later (widens refresh races). */
+  tokenDelayMs = 0;
   readonly stats = { refreshes: 0, codeExchanges: 0 };
 
   constructor(
@@ -150,8 +152,18 @@ export class Identity {
     reply({ code, session_state: randomUUID() });
   }
 
+  /** The user's refresh tokens the token endpoint still accepts. */
+  liveRefreshTokens(email: string): string[] {
+    return [...this.refresh.entries()].filter(([, r]) => r.email === email && r.valid).map(([token]) => token);
+  }
+
+  accessTokenWorks(token: string): boolean {
+    return typeof this.grantOf(token) === 'object';
+  }
+
   async token(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const form = await readForm(req);
+    if (this.tokenDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.tokenDelayMs));
     const fail = (status: number, error: string, code: number, description: string): void =>
       sendJson(res, status, {
         error,
