@@ -18,7 +18,9 @@ export function customFrom(event: GraphEvent): Record<string, unknown> | undefin
   if (!property?.value) return undefined;
   try {
     const value = JSON.parse(property.value) as unknown;
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    // A cleared `custom` is stored as `{}` (see customProperty) and reads as none.
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.keys(value).length === 0) return undefined;
+    return value as Record<string, unknown>;
   } catch {
     return undefined;
   }

@@ -54,8 +54,8 @@ function slotDate(occurrence: GraphEvent, master: GraphEvent): string | undefine
   if (!occurrence.originalStart) return undefined;
   const ms = Date.parse(occurrence.originalStart);
   if (Number.isNaN(ms)) return undefined;
-  // All-day slots start at midnight of the series' zone; read them there too.
-  return localDate(ms, master.isAllDay ? seriesZone(master) : seriesZone(master));
+  // Slots (all-day ones too) start on their date in the series' zone.
+  return localDate(ms, seriesZone(master));
 }
 
 export class GraphEventEditor {
