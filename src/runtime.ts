@@ -18,7 +18,7 @@ import { createServices, type Services } from './services.js';
 import { Readiness, type ReadinessCheck } from './api/health.route.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { describeDatabase, migrateToLatest, openStorage, type Storage } from './storage/db.js';
-import { AccountContexts } from './api/account-contexts.js';
+import { AccountContexts } from './application/account-contexts.js';
 import { SyncEngine } from './sync/sync-engine.js';
 
 /** How long a start waits for Redis before serving (then rate limits count in memory until it comes). */

@@ -8,8 +8,8 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { CalendarEvent, EditMode, EventInput, EventPatch, EventRef, ProviderId } from '../domain/calendar.js';
-import type { AccountContexts, AccountHandle } from '../api/account-contexts.js';
-import type { CalendarDirectory } from '../api/calendar-directory.js';
+import type { AccountContexts, AccountHandle } from './account-contexts.js';
+import type { CalendarDirectory } from './calendar-directory.js';
 import type { ProviderContext } from '../providers/types.js';
 import type { CalendarSyncRepository } from '../storage/repositories/calendar-sync.repo.js';
 

@@ -91,8 +91,10 @@ export function buildProviderRegistry(config: Config): BuiltRegistry {
   if (settings) {
     const oauth = new GoogleOAuthClient(settings, { timeoutMs: config.providerTimeoutMs, fetch: configuredFetch });
     google = oauth;
+    const adapter = createGoogleProvider(settings);
     registry.register('google', {
-      adapter: createGoogleProvider(settings),
+      adapter,
+      changes: adapter.changes,
       fetch: configuredFetch,
       revoke: (stored) => oauth.revoke((stored as StoredOAuthCredentials).refreshToken),
       grantCovers: (grantedScopes, scope) => oauth.calendarPermissionGranted(grantedScopes, scope),

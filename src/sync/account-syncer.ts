@@ -8,7 +8,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { ProviderId } from '../domain/calendar.js';
-import type { AccountContexts } from '../api/account-contexts.js';
+import type { AccountContexts } from '../application/account-contexts.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { ProviderError } from '../providers/types.js';
 import type { Storage } from '../storage/db.js';

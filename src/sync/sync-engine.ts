@@ -5,7 +5,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { SyncConfig } from '../config/config.js';
-import type { AccountContexts } from '../api/account-contexts.js';
+import type { AccountContexts } from '../application/account-contexts.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { Storage } from '../storage/db.js';
 import type { AccountsRepository } from '../storage/repositories/accounts.repo.js';
