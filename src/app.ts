@@ -47,6 +47,7 @@ import { registerApiDocsRoutes } from './site/api-docs.route.js';
 import { registerHomeRoute } from './site/home.route.js';
 import { registerCaldavConnectRoutes } from './connect/caldav-connect.routes.js';
 import { registerOAuthConnectRoutes } from './connect/oauth-connect.routes.js';
+import { registerMicrosoftWebhookRoute } from './api/microsoft-webhook.route.js';
 import { googleConnector, microsoftConnector } from './connect/oauth-connectors.js';
 import type { GoogleOAuthClient } from './providers/google/index.js';
 import type { MicrosoftOAuthClient } from './providers/microsoft/index.js';
@@ -164,7 +165,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const oauthConnect = { ...connectBase, publicUrl: config.publicUrl };
   if (deps.google) registerOAuthConnectRoutes(app, oauthConnect, googleConnector(deps.google));
-  if (deps.microsoft) registerOAuthConnectRoutes(app, oauthConnect, microsoftConnector(deps.microsoft));
+  if (deps.microsoft) {
+    registerOAuthConnectRoutes(app, oauthConnect, microsoftConnector(deps.microsoft));
+    registerMicrosoftWebhookRoute(app, { channels: services.pushChannels, syncSoon: deps.syncSoon });
+  }
   if (config.demoClient) registerDemoCallbackRoute(app, { publicUrl: config.publicUrl, demoClients: services.demoClients });
   const freshness = new MirrorFreshness(config.sync);
   const directory = new CalendarDirectory({ accounts: services.accounts, contexts, calendars: services.calendars, freshness });

@@ -110,6 +110,7 @@ export function buildProviderRegistry(config: Config): BuiltRegistry {
     registry.register('microsoft', {
       adapter,
       changes: adapter.changes,
+      push: adapter.push,
       fetch: configuredFetch,
       // No revoke: Graph has no endpoint that revokes one refresh token of a user (only all
       // of the user's sessions, which needs directory rights). Disconnect forgets the grant.

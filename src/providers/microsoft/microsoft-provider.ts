@@ -1,5 +1,6 @@
 /** The Microsoft Graph calendar adapter behind Almanac's provider seam (types.ts). */
-import type { CalendarProvider, ChangeFeed, OAuthCredentials } from '../types.js';
+import type { CalendarProvider, ChangeFeed, OAuthCredentials, PushChannels } from '../types.js';
+import { createGraphPushChannels } from './graph-push-channels.js';
 import { createGraphChangeFeed } from './graph-change-feed.js';
 import { GraphCalendarApi } from './graph-calendar-api.js';
 import { toCalendar } from './graph-calendar-mapper.js';
@@ -9,7 +10,7 @@ import { GraphHttp } from './graph-http.js';
 import type { GraphHttpDeps } from './graph-http.js';
 import type { MicrosoftSettings } from './microsoft-settings.js';
 
-export type MicrosoftProvider = CalendarProvider<OAuthCredentials> & { changes: ChangeFeed<OAuthCredentials> };
+export type MicrosoftProvider = CalendarProvider<OAuthCredentials> & { changes: ChangeFeed<OAuthCredentials>; push: PushChannels<OAuthCredentials> };
 
 export function createMicrosoftProvider(settings: MicrosoftSettings, deps?: Partial<GraphHttpDeps>): MicrosoftProvider {
   const api = new GraphCalendarApi(new GraphHttp(settings, deps));
@@ -23,5 +24,6 @@ export function createMicrosoftProvider(settings: MicrosoftSettings, deps?: Part
     updateEvent: (ctx, ref, patch, mode) => editor.update(ctx, ref, patch, mode),
     deleteEvent: (ctx, ref, mode) => editor.remove(ctx, ref, mode),
     changes: createGraphChangeFeed(api),
+    push: createGraphPushChannels(api),
   };
 }

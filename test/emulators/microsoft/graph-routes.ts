@@ -11,6 +11,7 @@ import { bearer, preferences, readJson, sendJson } from './graph-http.js';
 import { GraphError, graphErrors, instant } from './graph-store.js';
 import type { CalendarRecord, EventFields, GraphStore, Item } from './graph-store.js';
 import type { Identity } from './identity.js';
+import type { Subscription, Subscriptions } from './graph-subscriptions.js';
 import { parseQueryInstant } from './graph-time.js';
 
 export interface GraphRouteDeps {
@@ -21,6 +22,7 @@ export interface GraphRouteDeps {
   knobs: { maxPageSize: number };
   /** Delta states by token; `expireDeltaTokens` empties it. */
   deltas: Map<string, DeltaState>;
+  subscriptions: Subscriptions;
 }
 
 export interface DeltaState {
@@ -101,6 +103,24 @@ export async function handleGraph(req: IncomingMessage, res: ServerResponse, url
     }
     return { startMs, endMs };
   };
+
+  // /subscriptions: the same read permission as the resource watched (Calendars.Read or more).
+  if (segments[0] === 'subscriptions') {
+    requireRead();
+    const id = segments[1];
+    if (!id && method === 'POST') {
+      const sub = await deps.subscriptions.create(email, await readJson(req));
+      return sendJson(res, 201, subscriptionBody(sub));
+    }
+    if (id && method === 'PATCH') return sendJson(res, 200, subscriptionBody(deps.subscriptions.renew(email, id, await readJson(req))));
+    if (id && method === 'DELETE') {
+      deps.subscriptions.remove(email, id);
+      res.writeHead(204);
+      res.end();
+      return;
+    }
+    throw graphErrors.notFound();
+  }
 
   // /me
   if (segments.length === 1 && segments[0] === 'me' && method === 'GET') {
@@ -228,6 +248,18 @@ export async function handleGraph(req: IncomingMessage, res: ServerResponse, url
     }
     sendJson(res, 200, body, headers());
   }
+}
+
+function subscriptionBody(sub: Subscription): Record<string, unknown> {
+  return {
+    id: sub.id,
+    resource: sub.resource,
+    changeType: sub.changeType,
+    notificationUrl: sub.notificationUrl,
+    lifecycleNotificationUrl: sub.lifecycleNotificationUrl ?? null,
+    expirationDateTime: sub.expirationDateTime,
+    clientState: sub.clientState ?? null,
+  };
 }
 
 function pick(body: Record<string, unknown>): Partial<EventFields> {

@@ -13,6 +13,7 @@ import { handleGraph } from './graph-routes.js';
 import type { DeltaState } from './graph-routes.js';
 import { GraphError, GraphStore } from './graph-store.js';
 import type { CalendarRecord, EmailAddress, EventFields, StoredEvent } from './graph-store.js';
+import { Subscriptions } from './graph-subscriptions.js';
 import { Identity } from './identity.js';
 import type { Consent } from './identity.js';
 
@@ -49,6 +50,12 @@ export class MicrosoftEmulator {
   readonly store = new GraphStore();
   readonly identity: Identity;
   readonly deltas = new Map<string, DeltaState>();
+  readonly subscriptions = new Subscriptions((email, resource) => {
+    const m = /^\/?me\/(?:calendars\/([^/]+)\/events|events)$/.exec(resource);
+    if (!m) return undefined;
+    const calendar = m[1] ? this.store.calendars.get(decodeURIComponent(m[1])) : this.store.calendarsOf(email).find((c) => c.isDefaultCalendar);
+    return calendar && this.store.mailboxOf.get(calendar.id) === email ? calendar.id : undefined;
+  });
   readonly requests: RecordedRequest[] = [];
   readonly knobs = { maxPageSize: 1000 };
   /** Most Graph requests in flight at once per mailbox, as seen. */
@@ -153,7 +160,7 @@ export class MicrosoftEmulator {
         if (n > 4) throw new GraphError(429, 'ApplicationThrottled', 'Application is over its MailboxConcurrency limit.', { 'retry-after': '1' });
       }
       if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
-      await handleGraph(req, res, url, { store: this.store, identity: this.identity, base: `${this.url}/v1.0`, knobs: this.knobs, deltas: this.deltas });
+      await handleGraph(req, res, url, { store: this.store, identity: this.identity, base: `${this.url}/v1.0`, knobs: this.knobs, deltas: this.deltas, subscriptions: this.subscriptions });
     } catch (error) {
       if (error instanceof GraphError) {
         sendJson(res, error.status, errorBody(error), error.headers);
