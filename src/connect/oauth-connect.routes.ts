@@ -96,7 +96,8 @@ export function registerOAuthConnectRoutes(app: FastifyInstance, deps: OAuthConn
       provider,
       identity,
       plainId: email,
-      display: null,
+      // Names are the provider's to give; a control character or an overlong one is not shown.
+      display: grant.display && grant.display.length <= 200 && !hasControlCharacters(grant.display) ? grant.display : null,
       credentials,
       grantedScopes: grant.grantedScopes,
       calendarPermissionGranted: connector.calendarPermissionGranted(grant.grantedScopes, session.scope),

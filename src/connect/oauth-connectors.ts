@@ -16,6 +16,8 @@ export interface ConnectedGrant {
   grantedScopes: string[];
   /** The account's email (or sign-in name), as the provider states it. */
   email: string;
+  /** The person's name, when the provider gives one (shown next to the account). */
+  display?: string;
 }
 
 /** How a provider's `error` in the callback reads to the user. */
@@ -66,7 +68,7 @@ export function microsoftConnector(oauth: MicrosoftOAuthClient): OAuthConnector 
     authorizeUrl: (p) => oauth.buildAuthorizeUrl({ redirectUri: p.redirectUri, state: p.state, codeChallenge: p.codeChallenge, almanacScope: p.scope }),
     async complete(p) {
       const tokens = await oauth.exchangeCode({ code: p.code, redirectUri: p.redirectUri, codeVerifier: p.codeVerifier, almanacScope: p.scope });
-      return { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, expiresAt: tokens.expiresAt, grantedScopes: tokens.grantedScopes, email: tokens.identity.email };
+      return { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, expiresAt: tokens.expiresAt, grantedScopes: tokens.grantedScopes, email: tokens.identity.email, ...(tokens.identity.name ? { display: tokens.identity.name } : {}) };
     },
     classifyError(error, description) {
       if (ADMIN_CONSENT.test(description ?? '')) return 'admin_consent_required';

@@ -93,6 +93,7 @@ for (const { dialect, skip } of await dialects()) {
       const m = res.body.connections.microsoft;
       assert.equal(m.length, 1);
       assert.equal(m[0].id, email);
+      assert.equal(m[0].display, 'adele', 'the name from the ID token');
       assert.equal(m[0].calendarPermissionGranted, true);
       assert.ok(m[0].grantedScopes.includes('Calendars.ReadWrite'));
       const rows = await server.runtime.storage.db.selectFrom('accounts').select(['credentials']).where('provider', '=', 'microsoft').execute();
