@@ -188,6 +188,14 @@ describe('Microsoft adapter on the Graph emulator', () => {
     assert.ok(h.emulator.requests.some((r) => /odata\.maxpagesize=3/.test(r.prefer ?? '') && r.query.$skiptoken));
   });
 
+  test('a calendarView refused for its $expand (as a basic grant may be) is read again without it', async () => {
+    h.emulator.injectFault({ status: 403, code: 'ErrorAccessDenied', path: '/calendarView', times: 1 });
+    const before = h.emulator.requests.length;
+    assert.deepEqual(await list('2027-09-01T00:00:00Z', '2027-09-02T00:00:00Z'), []);
+    const sent = h.emulator.requests.slice(before);
+    assert.deepEqual(sent.map((r) => [r.status, '$expand' in r.query]), [[403, true], [200, false]]);
+  });
+
   test('a page token of another query, or one pointing away from Graph, is refused', async () => {
     const q = { calendarId, start: new Date('2027-01-01T00:00:00Z'), end: new Date('2027-02-01T00:00:00Z'), singleEvents: true, pageSize: 5 };
     const forged = Buffer.from(JSON.stringify({ l: 'https://attacker.example/v1.0/me/calendars', c: calendarId, s: q.start.getTime(), e: q.end.getTime() })).toString('base64url');
@@ -253,6 +261,15 @@ describe('Microsoft adapter on the Graph emulator', () => {
       assert.equal(results.length, 12);
       assert.equal(h.emulator.maxConcurrent, 4);
       assert.ok(!h.emulator.requests.some((r) => r.status === 429 && r.path.endsWith('/calendarView') && !r.query.$skiptoken && r.prefer?.includes('maxpagesize=10')));
+      // A caller that gives up while waiting for a slot leaves without taking one.
+      const q = { calendarId, start: new Date('2027-09-01T00:00:00Z'), end: new Date('2027-09-02T00:00:00Z'), singleEvents: true, pageSize: 10 };
+      const busy = Array.from({ length: 4 }, () => h.provider.listEvents(h.ctx, q));
+      const controller = new AbortController();
+      const waiting = h.provider.listEvents({ ...h.ctx, signal: controller.signal }, q);
+      setTimeout(() => controller.abort(new Error('gave up')), 10);
+      await assert.rejects(waiting, /gave up/);
+      await Promise.all(busy);
+      assert.equal((await h.provider.listEvents(h.ctx, q)).events.length, 0, 'the slots are all free again');
     } finally {
       h.emulator.delayMs = 0;
     }

@@ -45,16 +45,25 @@ export class GraphCalendarApi {
   }
 
   /** One page of calendarView: the first from the range, later ones from Graph's next link. */
-  calendarView(ctx: GraphContext, calendarId: string, range: { start: string; end: string } | { link: string }, pageSize: number): Promise<GraphCollection<GraphEvent> | undefined> {
+  async calendarView(ctx: GraphContext, calendarId: string, range: { start: string; end: string } | { link: string }, pageSize: number): Promise<GraphCollection<GraphEvent> | undefined> {
     const prefer = [`odata.maxpagesize=${Math.max(1, Math.min(pageSize, 1000))}`];
     if ('link' in range) return this.http.send(ctx, { method: 'GET', path: this.link(range.link), idempotent: true, prefer });
-    return this.http.send(ctx, {
-      method: 'GET',
-      path: `${this.calendarPath(calendarId)}/calendarView`,
-      query: { startDateTime: range.start, endDateTime: range.end, $orderby: 'start/dateTime', $expand: CUSTOM_EXPAND },
-      idempotent: true,
-      prefer,
-    });
+    const request = (expand: boolean) =>
+      this.http.send<GraphCollection<GraphEvent>>(ctx, {
+        method: 'GET',
+        path: `${this.calendarPath(calendarId)}/calendarView`,
+        query: { startDateTime: range.start, endDateTime: range.end, $orderby: 'start/dateTime', ...(expand ? { $expand: CUSTOM_EXPAND } : {}) },
+        idempotent: true,
+        prefer,
+      });
+    try {
+      return await request(true);
+    } catch (error) {
+      // Calendars.ReadBasic (the free-busy grant) withholds extensions; it may withhold the
+      // custom property too. Events are still readable without it, and free-busy drops custom anyway.
+      if (error instanceof ProviderError && error.code === 'INSUFFICIENT_SCOPE') return request(false);
+      throw error;
+    }
   }
 
   /** Every instance of a series overlapping [start, end). */

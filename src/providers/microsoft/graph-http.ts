@@ -39,14 +39,29 @@ const defaultDeps: GraphHttpDeps = { now: Date.now, random: Math.random, sleep }
 /** Per account key: requests in flight and those waiting for a slot. Module-level: contexts are built per request. */
 const gates = new Map<string, { active: number; waiting: (() => void)[] }>();
 
-async function acquire(key: string, limit: number): Promise<() => void> {
+async function acquire(key: string, limit: number, signal?: AbortSignal): Promise<() => void> {
   let gate = gates.get(key);
   if (!gate) {
     gate = { active: 0, waiting: [] };
     gates.set(key, gate);
   }
   const g = gate;
-  if (g.active >= limit) await new Promise<void>((resolve) => g.waiting.push(resolve));
+  if (g.active >= limit) {
+    await new Promise<void>((resolve, reject) => {
+      const turn = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      // A caller that gives up while waiting leaves the queue without taking a slot.
+      const onAbort = (): void => {
+        g.waiting = g.waiting.filter((w) => w !== turn);
+        reject(signal?.reason);
+      };
+      if (signal?.aborted) return reject(signal.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      g.waiting.push(turn);
+    });
+  }
   g.active += 1;
   return () => {
     g.active -= 1;
@@ -76,7 +91,7 @@ export class GraphHttp {
 
   async send<T>(ctx: GraphContext, request: GraphRequest): Promise<T | undefined> {
     const key = ctx.credentials.accountKey;
-    const release = key ? await acquire(key, this.limit) : undefined;
+    const release = key ? await acquire(key, this.limit, ctx.signal) : undefined;
     try {
       return await this.sendUnlimited<T>(ctx, request);
     } finally {
