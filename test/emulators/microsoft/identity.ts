@@ -135,7 +135,7 @@ export class Identity {
       }
       return reply({ error: 'consent_required', error_description: "AADSTS65001: The user or administrator has not consented to use the application. Send an interactive authorization request for this user and resource." });
     }
-    const granted = consent.action === 'grant' ? requested.filter((s) => consent.scopes.includes(s) || OIDC.has(s) && consent.scopes.includes(s)) : requested;
+    const granted = consent.action === 'grant' ? requested.filter((s) => consent.scopes.includes(s)) : requested;
     const email = loginEmail ?? q.get('login_hint') ?? 'user@contoso.onmicrosoft.com';
     this.addUser(email);
     const code = `0.AX${randomBytes(32).toString('base64url')}`;
