@@ -178,6 +178,23 @@ for (const { dialect, skip } of await dialects()) {
       assert.equal(ms.store.events.has(created.body.id), false);
     });
 
+    test('what Graph cannot do is a 400 that says why: an occurrence moved past its neighbour, a foreign meeting link, a rule Graph cannot store', async () => {
+      const calendarId = ms.store.calendarsOf(email).find((c) => c.isDefaultCalendar)!.id;
+      const series = await a.post('/api/event', { provider: 'microsoft', calendarId, title: 'Daily', start: '2027-07-05T09:00:00Z', end: '2027-07-05T09:30:00Z', recurrence: { frequency: 'DAILY', count: 5 } });
+      assert.equal(series.status, 200, JSON.stringify(series.body));
+      const listed = await a.events({ start: '2027-07-05T00:00:00Z', end: '2027-07-10T00:00:00Z', calendarIds: JSON.stringify({ microsoft: [calendarId], google: ['none'], caldav: ['none'] }) });
+      const second = listed.body.events[1];
+      const moved = await a.put('/api/event', { provider: 'microsoft', calendarId, eventId: second.id, recurringEventId: series.body.id, updateMode: 'this', start: '2027-07-08T09:00:00Z', end: '2027-07-08T09:30:00Z' });
+      assert.equal(moved.status, 400, JSON.stringify(moved.body));
+      assert.match(moved.body.message, /neighbouring occurrence/);
+      const link = await a.post('/api/event', { provider: 'microsoft', calendarId, title: 'Zoom', start: '2027-07-05T12:00:00Z', end: '2027-07-05T13:00:00Z', conference: 'https://zoom.us/j/1' });
+      assert.equal(link.status, 400, JSON.stringify(link.body));
+      assert.match(link.body.message, /Teams/);
+      const rule = await a.post('/api/event', { provider: 'microsoft', calendarId, title: 'Odd', start: '2027-07-05T12:00:00Z', end: '2027-07-05T13:00:00Z', recurrence: { frequency: 'MONTHLY', byMonthDay: [1, 15] } });
+      assert.equal(rule.status, 400, JSON.stringify(rule.body));
+      assert.match(rule.body.message, /one day of the month/);
+    });
+
     test('writes to a calendar the account may only read are 403 calendar_read_only', async () => {
       const res = await a.post('/api/event', { provider: 'microsoft', calendarId: team, title: 'No', start: '2027-06-01T08:00:00Z', end: '2027-06-01T09:00:00Z' });
       assert.equal(res.status, 403, JSON.stringify(res.body));
