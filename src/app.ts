@@ -49,8 +49,11 @@ import { registerSyncMetrics } from './metrics/sync-metrics.js';
 import { registerApiDocsRoutes } from './site/api-docs.route.js';
 import { registerHomeRoute } from './site/home.route.js';
 import { registerCaldavConnectRoutes } from './connect/caldav-connect.routes.js';
-import { registerGoogleConnectRoutes } from './connect/google-connect.routes.js';
+import { registerOAuthConnectRoutes } from './connect/oauth-connect.routes.js';
+import { registerMicrosoftWebhookRoute } from './api/microsoft-webhook.route.js';
+import { googleConnector, microsoftConnector } from './connect/oauth-connectors.js';
 import type { GoogleOAuthClient } from './providers/google/index.js';
+import type { MicrosoftOAuthClient } from './providers/microsoft/index.js';
 import { discoverCaldavAccount } from './providers/caldav/index.js';
 import { discoverAppleAccount } from './providers/apple/index.js';
 
@@ -64,6 +67,8 @@ export interface AppDeps {
   userServerFetch: typeof fetch;
   /** Google's OAuth client, when Google is configured. */
   google?: GoogleOAuthClient;
+  /** Microsoft's OAuth client, when Microsoft is configured. */
+  microsoft?: MicrosoftOAuthClient;
   pages: ConnectPages;
   /** Makes an account's sync due now (after a write through the API). */
   syncSoon(accountId: string): Promise<void>;
@@ -161,7 +166,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     discoverCaldav: (input) => discoverCaldavAccount(deps.userServerFetch, input),
     discoverApple: (input) => discoverAppleAccount(deps.userServerFetch, { ...input, serverUrl: config.icloudCaldavUrl }),
   });
-  if (deps.google) registerGoogleConnectRoutes(app, { ...connectBase, oauth: deps.google, publicUrl: config.publicUrl });
+  const oauthConnect = { ...connectBase, publicUrl: config.publicUrl };
+  if (deps.google) registerOAuthConnectRoutes(app, oauthConnect, googleConnector(deps.google));
+  if (deps.microsoft) {
+    registerOAuthConnectRoutes(app, oauthConnect, microsoftConnector(deps.microsoft));
+    registerMicrosoftWebhookRoute(app, { channels: services.pushChannels, syncSoon: deps.syncSoon });
+  }
   if (config.demoClient) registerDemoCallbackRoute(app, { publicUrl: config.publicUrl, demoClients: services.demoClients });
   const freshness = new MirrorFreshness(config.sync);
   const directory = new CalendarDirectory({ accounts: services.accounts, contexts, calendars: services.calendars, freshness });

@@ -136,7 +136,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const services = createServices(config, storage, keys);
   const rateLimitStore = createRateLimitStore(config);
   await rateLimitStore.connected?.(REDIS_CONNECT_WAIT_MS);
-  const { registry, userServerFetch, google } = buildProviderRegistry(config);
+  const { registry, userServerFetch, google, microsoft } = buildProviderRegistry(config);
   const metrics = createMetrics({ processMetrics: options.processMetrics });
   const observe = (provider: string, outcome: string, seconds: number) => {
     metrics.providerCalls.inc({ provider, outcome });
@@ -149,7 +149,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const syncSoon = async (accountId: string) => {
     await engine.current?.syncSoon(accountId);
   };
-  const app = await buildApp({ config, keys, services, rateLimitStore, registry, userServerFetch, google, pages: createHtmlPages(keys.cookies), syncSoon, logStream: options.logStream, metrics, readiness });
+  const app = await buildApp({ config, keys, services, rateLimitStore, registry, userServerFetch, google, microsoft, pages: createHtmlPages(keys.cookies), syncSoon, logStream: options.logStream, metrics, readiness });
   const webhooks = new Webhooks({
     config: config.webhooks,
     allowPrivateNetworks: config.allowPrivateNetworks,

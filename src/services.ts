@@ -19,6 +19,7 @@ import { DemoClientRepository } from './storage/repositories/demo-client.repo.js
 import { EndUsersRepository } from './storage/repositories/end-users.repo.js';
 import { GrantsRepository } from './storage/repositories/grants.repo.js';
 import { PushedRequestsRepository } from './storage/repositories/pushed-requests.repo.js';
+import { PushChannelsRepository } from './storage/repositories/push-channels.repo.js';
 import { TokensRepository } from './storage/repositories/tokens.repo.js';
 import { CalendarSyncRepository } from './storage/repositories/calendar-sync.repo.js';
 import { CalendarsRepository } from './storage/repositories/calendars.repo.js';
@@ -38,6 +39,8 @@ export interface Services {
   jobs: SyncJobsRepository;
   mirror: MirrorRepository;
   pushed: PushedRequests;
+  /** Push channels as notifications reach them (verified by their secret token). */
+  pushChannels: PushChannelsRepository;
   housekeeping: Housekeeping;
   demoClients: DemoClients;
   webhooks: WebhooksRepository;
@@ -75,6 +78,7 @@ export function createServices(config: Pick<Config, 'publicUrl' | 'refreshGraceS
     jobs: new SyncJobsRepository(storage.db, storage.dialect),
     mirror: new MirrorRepository(storage.db, mirrorBox),
     pushed: new PushedRequests(pushedRepo, keys.lookup),
+    pushChannels: new PushChannelsRepository(storage.db, keys.lookup),
     housekeeping: new Housekeeping(accounts, codes, pushedRepo),
     demoClients: new DemoClients(clients, new DemoClientRepository(storage.db), keys.credentials),
     webhooks: new WebhooksRepository(storage.db, storage.dialect, new SecretBox(keys.webhooks)),

@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { GOOGLE_DEFAULT_URLS, type GoogleSettings } from '../providers/google/google-settings.js';
+import { MICROSOFT_DEFAULTS, type MicrosoftSettings } from '../providers/microsoft/microsoft-settings.js';
 
 export interface RateLimitSettings {
   /** Requests per window for one user of one client, all their tokens together (refreshing does not reset it). */
@@ -17,6 +18,11 @@ export interface RateLimitSettings {
 
 export type GoogleConfig = Omit<GoogleSettings, 'retry'> & {
   /** How long to keep retrying Google's rate limits and server errors before answering 429/502 (ms). */
+  retryMaxElapsedMs: number;
+};
+
+export type MicrosoftConfig = Omit<MicrosoftSettings, 'retry' | 'concurrencyPerAccount'> & {
+  /** How long to keep retrying Graph's throttling and server errors before answering 429/502 (ms). */
   retryMaxElapsedMs: number;
 };
 
@@ -70,6 +76,7 @@ export interface Config {
   /** Connected accounts one user may have (connection-status reports limitReached). */
   maxAccountsPerUser: number;
   google?: GoogleConfig;
+  microsoft?: MicrosoftConfig;
   /** iCloud's CalDAV entry point (overridable for tests and proxies). */
   icloudCaldavUrl: string;
   /** Timeout for one request to a provider, in ms. */
@@ -153,6 +160,29 @@ function googleConfig(env: Env): GoogleConfig | undefined {
     userInfoUrl: url(env, 'GOOGLE_USERINFO_URL', GOOGLE_DEFAULT_URLS.userInfoUrl, web)!,
     apiRoot: url(env, 'GOOGLE_API_URL', GOOGLE_DEFAULT_URLS.apiRoot, web)!,
     retryMaxElapsedMs: int(env, 'GOOGLE_RETRY_MAX_ELAPSED_MS', 10_000, 0, 120_000),
+  };
+}
+
+function microsoftConfig(env: Env): MicrosoftConfig | undefined {
+  const clientId = env.MICROSOFT_CLIENT_ID?.trim();
+  const clientSecret = env.MICROSOFT_CLIENT_SECRET?.trim();
+  if (!clientId && !clientSecret) return undefined;
+  if (!clientId || !clientSecret) {
+    throw new ConfigError('MICROSOFT_CLIENT_ID and MICROSOFT_CLIENT_SECRET must be set together');
+  }
+  const tenant = env.MICROSOFT_TENANT?.trim() || MICROSOFT_DEFAULTS.tenant;
+  // common, organizations, consumers, a directory (tenant) id or one of its domain names.
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,253}$/.test(tenant)) {
+    throw new ConfigError(`MICROSOFT_TENANT must be common, organizations, consumers, a tenant id or a domain, got "${env.MICROSOFT_TENANT}"`);
+  }
+  const web = ['https:', 'http:'];
+  return {
+    clientId,
+    clientSecret,
+    tenant,
+    authorityUrl: url(env, 'MICROSOFT_AUTHORITY_URL', MICROSOFT_DEFAULTS.authorityUrl, web)!,
+    graphUrl: url(env, 'MICROSOFT_GRAPH_URL', MICROSOFT_DEFAULTS.graphUrl, web)!,
+    retryMaxElapsedMs: int(env, 'MICROSOFT_RETRY_MAX_ELAPSED_MS', 10_000, 0, 120_000),
   };
 }
 
@@ -241,6 +271,7 @@ export function loadConfig(env: Env = process.env): Config {
     demoClient: bool(env, 'ALMANAC_DEMO_CLIENT', true),
     maxAccountsPerUser: int(env, 'ALMANAC_MAX_ACCOUNTS_PER_USER', 20, 1, 1000),
     google: googleConfig(env),
+    microsoft: microsoftConfig(env),
     icloudCaldavUrl: `${url(env, 'ALMANAC_ICLOUD_CALDAV_URL', 'https://caldav.icloud.com/', ['https:', 'http:'])}/`,
     providerTimeoutMs: int(env, 'ALMANAC_PROVIDER_TIMEOUT_MS', 30_000, 1000, 300_000),
     role: oneOf(env, 'ALMANAC_ROLE', 'all', ['all', 'api', 'worker'] as const),
