@@ -21,7 +21,8 @@ import { describeDatabase, migrateToLatest, openStorage, type Storage } from './
 import { AccountContexts } from './application/account-contexts.js';
 import { SyncEngine } from './sync/sync-engine.js';
 import { PushChannelKeeper, PUSH_CHANNEL_TTL_MS } from './sync/push-channel-keeper.js';
-import { pushTokenHash, randomToken } from './crypto/secret-hash.js';
+import { randomToken } from './crypto/secret-hash.js';
+import { Webhooks } from './webhooks/webhooks.js';
 
 /** How long a start waits for Redis before serving (then rate limits count in memory until it comes). */
 const REDIS_CONNECT_WAIT_MS = 2000;
@@ -36,6 +37,7 @@ export interface Runtime {
   services: Services;
   app: FastifyInstance;
   sync: SyncEngine;
+  webhooks: Webhooks;
   metrics: Metrics;
   readiness: Readiness;
   /** Starts the background work this instance's role includes (the sync schedule). */
@@ -99,6 +101,8 @@ export interface RuntimeOptions {
   logStream?: NodeJS.WritableStream;
   /** Faster sync ticks and shorter leases, for tests. */
   syncTuning?: { tickMs?: number; leaseMs?: number };
+  /** Faster delivery ticks and shorter leases, for tests. */
+  webhookTuning?: { tickMs?: number; leaseMs?: number };
   /** Export process-wide metrics (CPU, memory, event loop): the real server, once per process. */
   processMetrics?: boolean;
 }
@@ -134,7 +138,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const services = createServices(config, storage, keys);
   const rateLimitStore = createRateLimitStore(config);
   await rateLimitStore.connected?.(REDIS_CONNECT_WAIT_MS);
-  const { registry, userServerFetch, google } = buildProviderRegistry(config);
+  const { registry, userServerFetch, google, microsoft } = buildProviderRegistry(config);
   const metrics = createMetrics({ processMetrics: options.processMetrics });
   const observe = (provider: string, outcome: string, seconds: number) => {
     metrics.providerCalls.inc({ provider, outcome });
@@ -161,11 +165,21 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       renewBeforeMs: Math.max(3 * config.sync.pushedPollMs, 3_600_000),
     },
     newToken: () => randomToken(),
-    hashToken: (token) => pushTokenHash(keys.lookup, token),
     now: Date.now,
   });
   const stopPush = (account: Parameters<PushChannelKeeper['stopForAccount']>[0]) => push.stopForAccount(account, app.log);
-  const app = await buildApp({ config, keys, services, rateLimitStore, registry, userServerFetch, google, pages: createHtmlPages(keys.cookies), syncSoon, stopPush, logStream: options.logStream, metrics, readiness });
+  const app = await buildApp({ config, keys, services, rateLimitStore, registry, userServerFetch, google, microsoft, pages: createHtmlPages(keys.cookies), syncSoon, stopPush, logStream: options.logStream, metrics, readiness });
+  const webhooks = new Webhooks({
+    config: config.webhooks,
+    allowPrivateNetworks: config.allowPrivateNetworks,
+    repo: services.webhooks,
+    clients: services.clientsRepo,
+    mirror: services.mirror,
+    signingSeed: keys.webhookSigningSeed,
+    log: app.log,
+    observe: { outcome: (outcome) => metrics.webhookDeliveries.inc({ outcome }), pending: (count) => metrics.webhookQueueDepth.set(count) },
+    ...options.webhookTuning,
+  });
   const sync = new SyncEngine({
     config: config.sync,
     storage,
@@ -174,6 +188,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     registry,
     push,
     log: app.log,
+    observer: webhooks.notifier,
     ...options.syncTuning,
   });
   engine.current = sync;
@@ -187,7 +202,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   };
   const stopBackground = async (graceMs?: number) => {
     services.housekeeping.stop();
-    await sync.stop(graceMs);
+    await Promise.all([sync.stop(graceMs), webhooks.stop(graceMs)]);
   };
   return {
     config,
@@ -196,11 +211,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     services,
     app,
     sync,
+    webhooks,
     metrics,
     readiness,
     async startBackground() {
       if (config.role === 'api') return;
       await sync.start();
+      webhooks.start();
       readiness.add(workerCheck(sync, config.role === 'worker', options.syncTuning?.tickMs ?? 1000));
     },
     stopBackground,

@@ -59,8 +59,3 @@ export async function checkClientSecret(key: Buffer, secret: string, stored: str
   if (stored.startsWith('scrypt$')) return (await verifySecret(secret, stored)) ? 'match-legacy' : 'mismatch';
   return 'mismatch';
 }
-
-/** The stored form of a push channel's secret token (labelled, so it never equals another lookup hash). */
-export function pushTokenHash(key: Buffer, token: string): string {
-  return lookupHash(key, `push-channel:${token}`);
-}

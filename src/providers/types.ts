@@ -101,6 +101,8 @@ export interface OAuthCredentials {
   getAccessToken(): Promise<string>;
   /** Called after the provider answered 401 to `rejected`: refresh unless another caller already did. */
   refreshAfterRejection(rejected: string): Promise<string>;
+  /** Unique per account (and grant) in this process, so adapters can key per-account limits on it. */
+  readonly accountKey?: string;
 }
 
 export type ProviderCredentials = BasicCredentials | OAuthCredentials;

@@ -17,9 +17,9 @@ import type { CalendarsRepository } from '../storage/repositories/calendars.repo
 import type { CalendarSyncRepository } from '../storage/repositories/calendar-sync.repo.js';
 import type { ClaimedJob, SyncJobsRepository } from '../storage/repositories/sync-jobs.repo.js';
 import type { Database } from '../storage/schema.js';
-import { LeaseLostError, type CalendarSyncer } from './calendar-syncer.js';
+import { LeaseLostError, type CalendarSyncer, type MirrorObserver } from './calendar-syncer.js';
 import type { PushChannelKeeper } from './push-channel-keeper.js';
-import { retryDelayMs } from './retry-schedule.js';
+import { failurePolicy, retryDelayMs } from '../application/provider-failure-policy.js';
 import { desiredWindow, type WindowSettings } from './sync-window.js';
 
 export interface SyncSchedule {
@@ -45,6 +45,8 @@ export interface AccountSyncerDeps {
   syncer: (holdLease: HoldLease) => CalendarSyncer;
   /** Push channels of providers that have them; absent: polling only. */
   push?: PushChannelKeeper;
+  /** Told when a run finds the account's grant refused or working again. */
+  observer?: Pick<MirrorObserver, 'grantChanged'>;
   now(): number;
   random?: () => number;
 }
@@ -60,6 +62,14 @@ export class AccountSyncer {
     const interval = pushed ? Math.max(this.deps.schedule.pushedPollMs, this.deps.schedule.pollMs[provider]) : this.deps.schedule.pollMs[provider];
     const random = this.deps.random ?? Math.random;
     return now + Math.round(interval * (0.9 + 0.2 * random()));
+  }
+
+  private async tellGrant(accountId: string, state: 'reauth_required' | 'ok', log: FastifyBaseLogger): Promise<void> {
+    try {
+      await this.deps.observer?.grantChanged?.(accountId, state);
+    } catch (err) {
+      log.warn({ err }, 'could not queue the grant notice');
+    }
   }
 
   async run(job: ClaimedJob, log: FastifyBaseLogger): Promise<void> {
@@ -120,13 +130,14 @@ export class AccountSyncer {
           );
           if (result === 'yielded') yielded = true;
         } catch (err) {
-          if (!(err instanceof ProviderError) || err.code === 'AUTH_REVOKED') throw err;
+          if (!(err instanceof ProviderError) || failurePolicy(err).scope === 'account') throw err;
           jobLog.warn({ calendar: record.id, code: err.code }, 'calendar sync failed');
           await deps.calendarSync.recordFailure(record.id, err.code, err.message);
         }
       }
       const nextRunAt = yielded ? deps.now() : this.nextPoll(account.provider, deps.now(), pushed && reconciled.records.length > 0);
       await deps.jobs.finish(job, { kind: 'success', at: deps.now(), nextRunAt, calendarsListedAt: now });
+      if (account.syncState === 'reauth_required') await this.tellGrant(account.id, 'ok', jobLog);
     } catch (err) {
       if (err instanceof LeaseLostError || abort.signal.reason instanceof LeaseLostError) {
         jobLog.warn('sync lease lost; another worker continues');
@@ -139,6 +150,7 @@ export class AccountSyncer {
       else jobLog.warn({ code }, 'sync run failed');
       const at = deps.now();
       await deps.jobs.finish(job, { kind: 'failure', at, code, message, nextRunAt: at + retryDelayMs(err, record?.failures ?? 0, deps.random) });
+      if (err instanceof ProviderError && err.code === 'AUTH_REVOKED') await this.tellGrant(account.id, 'reauth_required', jobLog);
     } finally {
       clearInterval(heartbeat);
     }

@@ -16,7 +16,7 @@ import type { ProviderId } from '../domain/calendar.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ProviderContext } from '../providers/types.js';
 import type { CalendarRecord } from '../storage/repositories/calendars.repo.js';
-import type { PushChannelRecord, PushChannelsRepository } from '../storage/repositories/push-channels.repo.js';
+import type { PushChannelRow, PushChannelsRepository } from '../storage/repositories/push-channels.repo.js';
 import type { AccountRecord } from '../storage/repositories/accounts.repo.js';
 
 export interface PushSettings {
@@ -35,10 +35,8 @@ export interface PushChannelKeeperDeps {
   contexts: AccountContexts;
   registry: ProviderRegistry;
   settings: PushSettings;
-  /** Random secret for a new channel. */
+  /** Random secret for a new channel (the repository stores only its keyed hash). */
   newToken(): string;
-  /** The keyed hash stored for a token. */
-  hashToken(token: string): string;
   now(): number;
 }
 
@@ -69,26 +67,28 @@ export class PushChannelKeeper {
       return false;
     }
     const wanted = new Set(records.map((r) => r.id));
-    await this.stopAll(existing.filter((c) => !wanted.has(c.calendarId)), run, log);
+    await this.stopAll(existing.filter((c) => !wanted.has(c.calendarRowId)), run, log);
     let all = true;
     for (const record of records) {
       const now = deps.now();
-      const mine = existing.filter((c) => c.calendarId === record.id);
+      const mine = existing.filter((c) => c.calendarRowId === record.id);
       if (mine.some((c) => c.expiresAt - now > deps.settings.renewBeforeMs)) continue;
       try {
         const token = deps.newToken();
         const opened = await run((ctx) =>
           push.start(ctx, { calendarId: record.calendar.id, address: webhookAddress(deps.settings.publicUrl, provider), token, ttlMs: deps.settings.ttlMs }),
         );
-        await deps.channels.insert({
-          id: opened.channelId,
-          calendarId: record.id,
-          provider,
-          resourceId: opened.resourceId ?? null,
-          tokenHash: deps.hashToken(token),
-          expiresAt: opened.expiresAt.getTime(),
-          createdAt: deps.now(),
-        });
+        await deps.channels.insert(
+          {
+            id: opened.channelId,
+            calendarRowId: record.id,
+            provider,
+            ...(opened.resourceId ? { resourceId: opened.resourceId } : {}),
+            token,
+            expiresAt: opened.expiresAt.getTime(),
+          },
+          deps.now(),
+        );
         log.info({ calendar: record.id, renewed: mine.length > 0 }, 'push channel opened');
       } catch (err) {
         all = false;
@@ -121,7 +121,7 @@ export class PushChannelKeeper {
     await this.stopAll(channels, (call) => this.deps.contexts.run(handle, call), log);
   }
 
-  private async stopAll(channels: readonly PushChannelRecord[], run: <T>(call: (ctx: ProviderContext) => Promise<T>) => Promise<T>, log: FastifyBaseLogger): Promise<void> {
+  private async stopAll(channels: readonly PushChannelRow[], run: <T>(call: (ctx: ProviderContext) => Promise<T>) => Promise<T>, log: FastifyBaseLogger): Promise<void> {
     for (const channel of channels) {
       const push = this.deps.registry.get(channel.provider as ProviderId)?.push;
       try {
@@ -132,7 +132,7 @@ export class PushChannelKeeper {
         await this.deps.channels.delete(channel.id);
       } catch (err) {
         // Kept: the next run tries again, and a notification it still sends only causes a sync.
-        log.warn({ calendar: channel.calendarId, code: (err as { code?: string }).code, err: (err as Error).message }, 'stopping a push channel failed');
+        log.warn({ calendar: channel.calendarRowId, code: (err as { code?: string }).code, err: (err as Error).message }, 'stopping a push channel failed');
       }
     }
   }

@@ -65,6 +65,7 @@ export class SyncEngine {
       registry: deps.registry,
       schedule: { pollMs: deps.config.pollMs, pushedPollMs: deps.config.pushedPollMs, window: deps.config, relistEveryMs: deps.config.relistEveryMs, leaseMs },
       ...(deps.push ? { push: deps.push } : {}),
+      ...(deps.observer ? { observer: deps.observer } : {}),
       syncer: (holdLease) =>
         new CalendarSyncer({
           storage: deps.storage,

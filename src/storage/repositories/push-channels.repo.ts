@@ -1,94 +1,86 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 import { selectInChunks } from './in-chunks.js';
 
-export interface PushChannelRecord {
-  /** The provider's channel id (echoed in every notification). */
+/**
+ * The keyed hash a push channel's secret token is stored as (`push_channels.token_hash`):
+ * a notification proves itself by echoing the token, which storage alone cannot supply.
+ */
+export function pushTokenHash(lookupKey: Buffer, token: string): string {
+  return createHmac('sha256', lookupKey).update(`push-channel:${token}`).digest('base64url');
+}
+
+export interface PushChannelRow {
   id: string;
-  /** Almanac's calendar row. */
-  calendarId: string;
+  provider: string;
+  calendarRowId: string;
   accountId: string;
-  provider: string;
+  /** The provider's id of the watched resource (Google), null when it has none. */
   resourceId: string | null;
-  /** Keyed hash of the secret token; the token itself is never stored. */
-  tokenHash: string;
   expiresAt: number;
-  createdAt: number;
 }
 
-export interface NewPushChannel {
-  id: string;
-  calendarId: string;
-  provider: string;
-  resourceId: string | null;
-  tokenHash: string;
-  expiresAt: number;
-  createdAt: number;
-}
-
-/** Provider push channels, per calendar: what the sync side opened and must renew and stop. */
+/**
+ * Push channels: kept per calendar by the sync side (opened, listed for renewal, stopped),
+ * found by id and checked against their token when a notification arrives.
+ */
 export class PushChannelsRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly lookupKey: Buffer,
+  ) {}
 
-  private select() {
+  private rows() {
     return this.db
-      .selectFrom('push_channels as p')
-      .innerJoin('calendars as c', 'c.id', 'p.calendar_id')
-      .select(['p.id', 'p.calendar_id', 'c.account_id', 'p.provider', 'p.resource_id', 'p.token_hash', 'p.expires_at', 'p.created_at']);
+      .selectFrom('push_channels')
+      .innerJoin('calendars', 'calendars.id', 'push_channels.calendar_id')
+      .select(['push_channels.id', 'push_channels.provider', 'push_channels.calendar_id', 'push_channels.resource_id', 'push_channels.token_hash', 'push_channels.expires_at', 'calendars.account_id']);
   }
 
-  async insert(channel: NewPushChannel): Promise<void> {
+  async insert(r: { id: string; provider: string; calendarRowId: string; resourceId?: string; token: string; expiresAt: number }, now = Date.now()): Promise<void> {
     await this.db
       .insertInto('push_channels')
-      .values({
-        id: channel.id,
-        calendar_id: channel.calendarId,
-        provider: channel.provider,
-        resource_id: channel.resourceId,
-        token_hash: channel.tokenHash,
-        expires_at: channel.expiresAt,
-        created_at: channel.createdAt,
-      })
+      .values({ id: r.id, provider: r.provider, calendar_id: r.calendarRowId, resource_id: r.resourceId ?? null, token_hash: pushTokenHash(this.lookupKey, r.token), expires_at: r.expiresAt, created_at: now })
       .execute();
   }
 
-  async get(provider: string, id: string): Promise<PushChannelRecord | undefined> {
-    const row = await this.select().where('p.provider', '=', provider).where('p.id', '=', id).executeTakeFirst();
-    return row && toRecord(row);
+  /** The channel when `token` is its secret; undefined for an unknown channel, another provider's, or a wrong token. */
+  async verify(provider: string, id: string, token: string): Promise<PushChannelRow | undefined> {
+    const row = await this.rows().where('push_channels.id', '=', id).where('push_channels.provider', '=', provider).executeTakeFirst();
+    if (!row) return undefined;
+    const expected = Buffer.from(row.token_hash);
+    const actual = Buffer.from(pushTokenHash(this.lookupKey, token));
+    if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return undefined;
+    return toRow(row);
   }
 
-  async listForCalendars(calendarIds: readonly string[]): Promise<PushChannelRecord[]> {
-    const rows = await selectInChunks(calendarIds, (chunk) => this.select().where('p.calendar_id', 'in', chunk).execute());
-    return rows.map(toRecord);
+  async listForCalendars(calendarRowIds: readonly string[]): Promise<PushChannelRow[]> {
+    return (await selectInChunks(calendarRowIds, (chunk) => this.rows().where('push_channels.calendar_id', 'in', chunk).execute())).map(toRow);
   }
 
-  async listForAccount(accountId: string): Promise<PushChannelRecord[]> {
-    return (await this.select().where('c.account_id', '=', accountId).execute()).map(toRecord);
+  async listForAccount(accountId: string): Promise<PushChannelRow[]> {
+    return (await this.rows().where('calendars.account_id', '=', accountId).execute()).map(toRow);
   }
 
+  /** Marks a channel due for renewal now (the provider asked for reauthorization). */
+  async expireNow(id: string, now = Date.now()): Promise<void> {
+    await this.db.updateTable('push_channels').set({ expires_at: now }).where('id', '=', id).execute();
+  }
+
+  /** Forgets a channel (stopped, or ended by the provider). */
   async delete(id: string): Promise<void> {
     await this.db.deleteFrom('push_channels').where('id', '=', id).execute();
   }
 }
 
-function toRecord(row: {
-  id: string;
-  calendar_id: string;
-  account_id: string;
-  provider: string;
-  resource_id: string | null;
-  token_hash: string;
-  expires_at: number;
-  created_at: number;
-}): PushChannelRecord {
+function toRow(row: { id: string; provider: string; calendar_id: string; resource_id: string | null; expires_at: number; account_id: string }): PushChannelRow {
   return {
     id: row.id,
-    calendarId: row.calendar_id,
-    accountId: row.account_id,
     provider: row.provider,
+    calendarRowId: row.calendar_id,
+    accountId: row.account_id,
     resourceId: row.resource_id,
-    tokenHash: row.token_hash,
     expiresAt: Number(row.expires_at),
-    createdAt: Number(row.created_at),
   };
 }

@@ -6,7 +6,6 @@
  * started afterwards has completed — and makes the account's sync job due now, which
  * whichever instance runs the schedule picks up.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { CalendarSyncRepository } from '../storage/repositories/calendar-sync.repo.js';
 import type { PushChannelsRepository } from '../storage/repositories/push-channels.repo.js';
 
@@ -24,7 +23,6 @@ export type NotificationOutcome = 'accepted' | 'rejected';
 export interface PushNotificationsDeps {
   channels: PushChannelsRepository;
   calendarSync: CalendarSyncRepository;
-  hashToken(token: string): string;
   /** Makes the account's sync job due and wakes this instance's worker if it has one. */
   syncSoon(accountId: string): Promise<void>;
   now(): number;
@@ -42,15 +40,12 @@ export class PushNotifications {
     // is stored: acknowledged unverified, as it asks for nothing.
     if (n.kind === 'sync') return 'accepted';
     if (!n.channelId || n.channelId.length > 256 || !n.token || n.token.length > MAX_TOKEN_LENGTH) return 'rejected';
-    const channel = await deps.channels.get(provider, n.channelId);
-    const presented = Buffer.from(deps.hashToken(n.token));
-    // Compared even when the channel is unknown, so timing says nothing about which ids exist.
-    const expected = Buffer.from(channel?.tokenHash ?? deps.hashToken('\u0000unknown channel'));
-    const tokenMatches = presented.length === expected.length && timingSafeEqual(presented, expected);
-    if (!channel || !tokenMatches) return 'rejected';
+    // The token is compared in constant time against the stored keyed hash.
+    const channel = await deps.channels.verify(provider, n.channelId, n.token);
+    if (!channel) return 'rejected';
     if (channel.expiresAt <= deps.now()) return 'rejected';
     if (n.resourceId !== undefined && channel.resourceId !== null && n.resourceId !== channel.resourceId) return 'rejected';
-    await deps.calendarSync.markPushed(channel.calendarId, deps.now());
+    await deps.calendarSync.markPushed(channel.calendarRowId, deps.now());
     await deps.syncSoon(channel.accountId);
     return 'accepted';
   }
