@@ -17,7 +17,7 @@ export const ALLOWED = {
   oauth: ['domain', 'crypto', 'storage', 'connect/connect-session', 'connect/branding', 'http'],
   api: ['domain', 'providers/types', 'providers/registry', 'storage', 'http', 'application', 'oauth/scopes', 'connect/account-disconnector'],
   application: ['domain', 'providers/types', 'providers/registry', 'storage', 'api/events', 'sync/sync-window', 'config'],
-  sync: ['domain', 'providers/types', 'providers/registry', 'storage', 'application/account-contexts', 'config'],
+  sync: ['domain', 'providers/types', 'providers/registry', 'storage', 'application/account-contexts', 'application/provider-failure-policy', 'config'],
   connect: ['domain', 'providers', 'storage', 'oauth', 'http', 'crypto', 'config'],
   demo: ['oauth/client-registry', 'storage', 'crypto', 'connect/views', 'connect/i18n', 'connect/flow-preferences', 'connect/html-pages', 'site/page-frame', 'site/api-docs.route', 'domain'],
   site: ['connect/views', 'connect/i18n', 'connect/branding', 'connect/html-pages', 'demo', 'domain'],

@@ -5,21 +5,17 @@ import { createProviderFetch } from '../http/provider-fetch.js';
 import { createAppleProvider } from './apple/index.js';
 import { createCaldavProvider } from './caldav/index.js';
 import { createGoogleProvider, GoogleOAuthClient, type GoogleSettings } from './google/index.js';
-import { OAuthTokenManager, SharedOAuthState, type OAuthTokens, type RefreshedTokens } from './oauth-token-manager.js';
+import { decodeBasicCredentials, decodeOAuthCredentials, decodeVersioned, decodingStore, type StoredOAuthCredentials } from './credential-codecs.js';
+import { OAuthTokenManager, SharedOAuthState, type RefreshedTokens } from './oauth-token-manager.js';
 import { ProviderRegistry } from './registry.js';
 import type { BasicCredentials, CredentialStore, OAuthCredentials, VersionedCredentials } from './types.js';
 
-/** Basic credentials are stored as the adapter takes them; nothing to refresh. */
+/** Basic credentials are stored as the adapter takes them, checked on the way out; nothing to refresh. */
 function basicCredentials(stored: VersionedCredentials): BasicCredentials {
-  const c = stored.credentials as BasicCredentials;
-  return { ...c, kind: 'basic' };
+  return decodeBasicCredentials(stored.credentials);
 }
 
-/** What is stored for an OAuth account: its tokens and the scopes the user granted. */
-export interface StoredOAuthCredentials extends OAuthTokens {
-  kind: 'oauth';
-  grantedScopes: string[];
-}
+export type { StoredOAuthCredentials };
 
 export interface BuiltRegistry {
   registry: ProviderRegistry;
@@ -58,10 +54,10 @@ export function oauthCredentials(options: {
       // so a manager never adopts tokens older than its own, and a refresh of an old grant stores nothing.
       accountKey: `${options.provider}:${accountKey}`,
       providerName: options.providerName,
-      initial: stored as VersionedCredentials<StoredOAuthCredentials>,
+      initial: decodeVersioned(stored, decodeOAuthCredentials),
       refresh: (refreshToken) => options.refresh(refreshToken),
-      // What is stored for an OAuth account is always StoredOAuthCredentials; the granted scopes ride along on every write.
-      store: store as CredentialStore<StoredOAuthCredentials>,
+      // The granted scopes ride along on every write; what another instance stored is checked when read.
+      store: decodingStore(store, decodeOAuthCredentials),
       shared: options.shared,
       leaseMs: options.leaseMs,
       pollMs: options.pollMs,
@@ -87,7 +83,7 @@ export function buildProviderRegistry(config: Config): BuiltRegistry {
       adapter,
       changes: adapter.changes,
       fetch: configuredFetch,
-      revoke: (stored) => oauth.revoke((stored as StoredOAuthCredentials).refreshToken),
+      revoke: async (stored) => oauth.revoke(decodeOAuthCredentials(stored).refreshToken),
       grantCovers: (grantedScopes, scope) => oauth.calendarPermissionGranted(grantedScopes, scope),
       credentials: oauthCredentials({ provider: 'google', providerName: 'Google', shared, leaseMs, refresh: (refreshToken) => oauth.refresh(refreshToken) }),
     });

@@ -18,7 +18,7 @@ import type { CalendarSyncRepository } from '../storage/repositories/calendar-sy
 import type { ClaimedJob, SyncJobsRepository } from '../storage/repositories/sync-jobs.repo.js';
 import type { Database } from '../storage/schema.js';
 import { LeaseLostError, type CalendarSyncer, type MirrorObserver } from './calendar-syncer.js';
-import { retryDelayMs } from './retry-schedule.js';
+import { failurePolicy, retryDelayMs } from '../application/provider-failure-policy.js';
 import { desiredWindow, type WindowSettings } from './sync-window.js';
 
 export interface SyncSchedule {
@@ -115,7 +115,7 @@ export class AccountSyncer {
           );
           if (result === 'yielded') yielded = true;
         } catch (err) {
-          if (!(err instanceof ProviderError) || err.code === 'AUTH_REVOKED') throw err;
+          if (!(err instanceof ProviderError) || failurePolicy(err).scope === 'account') throw err;
           jobLog.warn({ calendar: record.id, code: err.code }, 'calendar sync failed');
           await deps.calendarSync.recordFailure(record.id, err.code, err.message);
         }
