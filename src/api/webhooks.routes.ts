@@ -158,7 +158,7 @@ export function registerWebhooksRoutes(app: FastifyInstance, deps: WebhooksRoute
           ...(subscription.expiresAt !== null ? { expiration: subscription.expiresAt } : {}),
           webhookUrl,
         },
-        serverWebhookUrl: `${deps.publicUrl}/api/webhooks/${subscription.provider}`,
+        serverWebhookUrl: `${deps.publicUrl}/webhooks/${subscription.provider}`,
         channelId: subscription.channelId,
       };
     },

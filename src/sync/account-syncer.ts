@@ -150,7 +150,7 @@ export class AccountSyncer {
       else jobLog.warn({ code }, 'sync run failed');
       const at = deps.now();
       await deps.jobs.finish(job, { kind: 'failure', at, code, message, nextRunAt: at + retryDelayMs(err, record?.failures ?? 0, deps.random) });
-      if (err instanceof ProviderError && err.code === 'AUTH_REVOKED') await this.tellGrant(account.id, 'reauth_required', jobLog);
+      if (failurePolicy(err).needsReconnect) await this.tellGrant(account.id, 'reauth_required', jobLog);
     } finally {
       clearInterval(heartbeat);
     }

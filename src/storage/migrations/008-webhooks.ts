@@ -49,6 +49,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('webhook_deliveries_due').on('webhook_deliveries').columns(['status', 'next_attempt_at']).execute();
   await db.schema.createIndex('webhook_deliveries_order').on('webhook_deliveries').columns(['order_key', 'position']).execute();
+  // "Is an earlier delivery of this calendar still pending?" is asked for every claim candidate: one index probe, however long the history.
+  await db.schema.createIndex('webhook_deliveries_pending_order').on('webhook_deliveries').columns(['order_key', 'status', 'position']).execute();
   await db.schema.createIndex('webhook_deliveries_client').on('webhook_deliveries').columns(['client_id', 'created_at']).execute();
 
   await db.schema

@@ -321,8 +321,8 @@ export class WebhooksRepository {
             ),
           ),
         )
+        // The due index's own order: the scan stops at `limit` heads instead of sorting every pending row.
         .orderBy('d.next_attempt_at')
-        .orderBy('d.position')
         .limit(limit);
       if (this.dialect === 'postgres') due = due.forUpdate().skipLocked();
       const rows = await due.execute();
