@@ -5,8 +5,8 @@
  * and a job whose worker died is taken over when the lease expires. `kick()` runs a tick
  * at once (after a push notification or a write) instead of waiting for the next one.
  */
-import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
+import { ClaimLoop } from '../jobs/claim-loop.js';
 import type { ClaimedJob, SyncJobsRepository } from '../storage/repositories/sync-jobs.repo.js';
 
 export interface SyncWorkerOptions {
@@ -21,83 +21,42 @@ export interface SyncWorkerOptions {
 }
 
 export class SyncWorker {
-  private timer: NodeJS.Timeout | undefined;
-  private readonly running = new Set<Promise<void>>();
-  private ticking: Promise<void> | undefined;
-  private again = false;
-  private stopped = true;
-  private lastTickAt: number | undefined;
-  /** Names this instance in lease tokens (logs can tell workers apart). */
-  private readonly instance = randomBytes(4).toString('hex');
+  private readonly loop: ClaimLoop<ClaimedJob>;
 
-  constructor(private readonly options: SyncWorkerOptions) {}
+  constructor(options: SyncWorkerOptions) {
+    this.loop = new ClaimLoop<ClaimedJob>({
+      name: 'sync',
+      tickMs: options.tickMs,
+      concurrency: options.concurrency,
+      log: options.log,
+      ...(options.now ? { now: options.now } : {}),
+      claim: (limit, leaseToken) => options.jobs.claimDue(leaseToken, { now: (options.now ?? Date.now)(), leaseMs: options.leaseMs, limit }),
+      run: (job) => options.runJob(job, options.log),
+      describe: (job) => ({ account: job.accountId }),
+    });
+  }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.timer = setInterval(() => this.kick(), this.options.tickMs);
-    this.timer.unref();
-    this.kick();
+    this.loop.start();
   }
 
-  /** Claims and starts due jobs now; calls during a tick make it run once more. */
+  /** Claims and starts due jobs now (after a push notification or a write) instead of at the next tick. */
   kick(): void {
-    if (this.stopped) return;
-    if (this.ticking) {
-      this.again = true;
-      return;
-    }
-    this.ticking = this.tick()
-      .catch((err: unknown) => this.options.log.error({ err }, 'sync tick failed'))
-      .finally(() => {
-        this.ticking = undefined;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
-  }
-
-  private async tick(): Promise<void> {
-    const now = (this.options.now ?? Date.now)();
-    const free = this.options.concurrency - this.running.size;
-    if (free <= 0) {
-      // Every slot busy is a working schedule too.
-      this.lastTickAt = now;
-      return;
-    }
-    const jobs = await this.options.jobs.claimDue(() => `${this.instance}.${randomBytes(8).toString('hex')}`, { now, leaseMs: this.options.leaseMs, limit: free });
-    this.lastTickAt = (this.options.now ?? Date.now)();
-    for (const job of jobs) {
-      const run = this.options
-        .runJob(job, this.options.log)
-        .catch((err: unknown) => this.options.log.error({ err, account: job.accountId }, 'sync job crashed'))
-        .finally(() => {
-          this.running.delete(run);
-          // A slot is free: there may be more due work.
-          this.kick();
-        });
-      this.running.add(run);
-    }
+    this.loop.kick();
   }
 
   /** For readiness: whether the schedule runs, and when a tick last claimed work (or found none). */
   status(): { running: boolean; lastTickAt?: number } {
-    return { running: !this.stopped, ...(this.lastTickAt !== undefined ? { lastTickAt: this.lastTickAt } : {}) };
+    return this.loop.status();
   }
 
   /** Jobs running now (for health and metrics). */
   get active(): number {
-    return this.running.size;
+    return this.loop.active;
   }
 
   /** Stops claiming work and waits up to `graceMs` for running jobs; the rest resume elsewhere after their lease. */
-  async stop(graceMs = 10_000): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.ticking;
-    const all = Promise.allSettled([...this.running]);
-    await Promise.race([all, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+  stop(graceMs?: number): Promise<void> {
+    return this.loop.stop(graceMs);
   }
 }

@@ -8,7 +8,7 @@
  * the row leased; when the lease expires any instance sends it again with the same
  * webhook-id (at-least-once: receivers deduplicate on it).
  */
-import { randomBytes } from 'node:crypto';
+import { ClaimLoop } from '../jobs/claim-loop.js';
 import type { ClientsRepository } from '../storage/repositories/clients.repo.js';
 import type { ClaimedDelivery, WebhooksRepository } from '../storage/repositories/webhooks.repo.js';
 import { nextAttemptAt, parseRetryAfter } from './retry-schedule.js';
@@ -58,65 +58,41 @@ function describeError(err: unknown): string {
 }
 
 export class DeliveryWorker {
-  private timer: NodeJS.Timeout | undefined;
-  private readonly running = new Set<Promise<void>>();
-  private ticking: Promise<void> | undefined;
-  private again = false;
-  private stopped = true;
   private lastGaugeAt = 0;
-  private readonly instance = randomBytes(4).toString('hex');
+  private readonly loop: ClaimLoop<ClaimedDelivery>;
 
-  constructor(private readonly options: DeliveryWorkerOptions) {}
+  constructor(private readonly options: DeliveryWorkerOptions) {
+    this.loop = new ClaimLoop<ClaimedDelivery>({
+      name: 'webhook delivery',
+      tickMs: options.tickMs,
+      concurrency: options.concurrency,
+      log: options.log,
+      ...(options.now ? { now: options.now } : {}),
+      beforeTick: () => this.sampleQueueDepth(),
+      claim: (limit, leaseToken) => options.repo.claimDue(leaseToken, { now: this.now(), leaseMs: options.leaseMs, limit }),
+      // When it ends, the calendar's next delivery may be claimable: the loop claims again.
+      run: (delivery) => this.attempt(delivery),
+      describe: (delivery) => ({ delivery: delivery.id }),
+    });
+  }
 
   private now(): number {
     return (this.options.now ?? Date.now)();
   }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.timer = setInterval(() => this.kick(), this.options.tickMs);
-    this.timer.unref();
-    this.kick();
+    this.loop.start();
   }
 
   kick(): void {
-    if (this.stopped) return;
-    if (this.ticking) {
-      this.again = true;
-      return;
-    }
-    this.ticking = this.tick()
-      .catch((err: unknown) => this.options.log.error({ err }, 'webhook delivery tick failed'))
-      .finally(() => {
-        this.ticking = undefined;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
+    this.loop.kick();
   }
 
-  private async tick(): Promise<void> {
+  private async sampleQueueDepth(): Promise<void> {
     const now = this.now();
-    if (this.options.observe && now - this.lastGaugeAt >= PENDING_GAUGE_EVERY_MS) {
-      this.lastGaugeAt = now;
-      this.options.observe.pending(await this.options.repo.countPending());
-    }
-    const free = this.options.concurrency - this.running.size;
-    if (free <= 0) return;
-    const claimed = await this.options.repo.claimDue(() => `${this.instance}.${randomBytes(8).toString('hex')}`, { now, leaseMs: this.options.leaseMs, limit: free });
-    for (const delivery of claimed) {
-      const run: Promise<void> = this.attempt(delivery)
-        .then(() => undefined)
-        .catch((err: unknown) => this.options.log.error({ err, delivery: delivery.id }, 'webhook delivery crashed'))
-        .finally(() => {
-          this.running.delete(run);
-          // The calendar's next delivery may be claimable now.
-          this.kick();
-        });
-      this.running.add(run);
-    }
+    if (!this.options.observe || now - this.lastGaugeAt < PENDING_GAUGE_EVERY_MS) return;
+    this.lastGaugeAt = now;
+    this.options.observe.pending(await this.options.repo.countPending());
   }
 
   /** One attempt: send, then record the outcome (if the lease is still ours). */
@@ -190,16 +166,11 @@ export class DeliveryWorker {
   }
 
   status(): { running: boolean; inFlight: number } {
-    return { running: !this.stopped, inFlight: this.running.size };
+    return { running: this.loop.status().running, inFlight: this.loop.active };
   }
 
   /** Stops claiming and waits up to `graceMs` for attempts in flight; the rest are sent again after their lease. */
-  async stop(graceMs = 10_000): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.ticking;
-    const all = Promise.allSettled([...this.running]);
-    await Promise.race([all, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+  stop(graceMs?: number): Promise<void> {
+    return this.loop.stop(graceMs);
   }
 }
