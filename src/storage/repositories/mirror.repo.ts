@@ -282,8 +282,8 @@ export class MirrorRepository {
     // building and compiling the equivalent builder chain cost more than executing it.
     const visible = (alias: 'e' | 'i'): RawBuilder<unknown> =>
       q.snapshot === undefined
-        ? sql`${sql.ref(`${alias}.deleted_seq`)} is null`
-        : sql`${sql.ref(`${alias}.created_seq`)} <= ${q.snapshot} and (${sql.ref(`${alias}.deleted_seq`)} is null or ${sql.ref(`${alias}.deleted_seq`)} > ${q.snapshot})`;
+        ? sql`${sql.raw(`${alias}.deleted_seq`)} is null`
+        : sql`${sql.raw(`${alias}.created_seq`)} <= ${q.snapshot} and (${sql.raw(`${alias}.deleted_seq`)} is null or ${sql.raw(`${alias}.deleted_seq`)} > ${q.snapshot})`;
     const inRange =
       q.view === 'instances'
         ? sql`e.start_ms >= ${scanFrom} and e.start_ms < ${q.end} and e.end_ms > ${q.start}`
