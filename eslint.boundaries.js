@@ -1,7 +1,7 @@
 // The import rules of each src/ folder's README, enforced: a folder may import the
 // folders (or single modules, `folder/module`) listed for it and nothing else of
 // Almanac's. The composition root (src/*.ts) may import anything.
-const FOLDERS = ['api', 'application', 'cli', 'config', 'connect', 'crypto', 'demo', 'domain', 'http', 'lifecycle', 'metrics', 'oauth', 'providers', 'site', 'storage', 'sync'];
+const FOLDERS = ['api', 'application', 'cli', 'config', 'connect', 'crypto', 'demo', 'domain', 'http', 'lifecycle', 'metrics', 'oauth', 'providers', 'site', 'storage', 'sync', 'webhooks'];
 
 /** folder → what it may import besides itself (keep in step with the folder READMEs). */
 export const ALLOWED = {
@@ -16,13 +16,15 @@ export const ALLOWED = {
   http: ['domain', 'config', 'oauth/token-signer', 'oauth/token.service', 'oauth/scopes', 'providers/types'],
   oauth: ['domain', 'crypto', 'storage', 'connect/connect-session', 'connect/branding', 'http'],
   api: ['domain', 'providers/types', 'providers/registry', 'storage', 'http', 'application', 'oauth/scopes', 'connect/account-disconnector'],
-  application: ['domain', 'providers/types', 'providers/registry', 'storage', 'api/events', 'api/account-contexts', 'api/calendar-directory', 'sync/sync-window', 'config'],
-  sync: ['domain', 'providers/types', 'providers/registry', 'storage', 'api/account-contexts', 'config'],
+  application: ['domain', 'providers/types', 'providers/registry', 'storage', 'api/events', 'sync/sync-window', 'config'],
+  sync: ['domain', 'providers/types', 'providers/registry', 'storage', 'application/account-contexts', 'application/provider-failure-policy', 'config'],
   connect: ['domain', 'providers', 'storage', 'oauth', 'http', 'crypto', 'config'],
   demo: ['oauth/client-registry', 'storage', 'crypto', 'connect/views', 'connect/i18n', 'connect/flow-preferences', 'connect/html-pages', 'site/page-frame', 'site/api-docs.route', 'domain'],
   site: ['connect/views', 'connect/i18n', 'connect/branding', 'connect/html-pages', 'demo', 'domain'],
   lifecycle: ['config', 'demo', 'api/health.route', 'http/log-destination'],
-  cli: ['config', 'storage', 'oauth/client-registry', 'demo', 'domain', 'crypto', 'connect/branding'],
+  cli: ['config', 'storage', 'oauth/client-registry', 'demo', 'domain', 'crypto', 'connect/branding', 'webhooks'],
+  // The outbox is written from inside the sync engine's page transaction (its observer types); deliveries go through the SSRF guard.
+  webhooks: ['domain', 'storage', 'crypto', 'config', 'http/guarded-fetch', 'api/events', 'sync/calendar-syncer'],
 };
 
 function escape(s) {

@@ -8,12 +8,15 @@ import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import type { Config } from './config/config.js';
 import type { Keys } from './crypto/keys.js';
-import { AccountContexts } from './api/account-contexts.js';
+import { AccountContexts } from './application/account-contexts.js';
 import { registerConnectionRoutes } from './api/connections.routes.js';
 import { registerHealthRoutes, type Readiness } from './api/health.route.js';
-import { CalendarDirectory } from './api/calendar-directory.js';
+import { CalendarDirectory } from './application/calendar-directory.js';
 import { registerCalendarsRoute } from './api/calendars.route.js';
 import { registerEventsRoutes } from './api/events.routes.js';
+import { registerWebhooksRoutes } from './api/webhooks.routes.js';
+import { WebhookSubscriptions } from './application/webhook-subscriptions.js';
+import { WebhookSigner } from './webhooks/signing.js';
 import { createCursorCodec } from './api/events/cursor-codec.js';
 import { EventReader } from './application/event-reader.js';
 import { EventWriter } from './application/event-writer.js';
@@ -46,8 +49,11 @@ import { registerSyncMetrics } from './metrics/sync-metrics.js';
 import { registerApiDocsRoutes } from './site/api-docs.route.js';
 import { registerHomeRoute } from './site/home.route.js';
 import { registerCaldavConnectRoutes } from './connect/caldav-connect.routes.js';
-import { registerGoogleConnectRoutes } from './connect/google-connect.routes.js';
+import { registerOAuthConnectRoutes } from './connect/oauth-connect.routes.js';
+import { registerMicrosoftWebhookRoute } from './api/microsoft-webhook.route.js';
+import { googleConnector, microsoftConnector } from './connect/oauth-connectors.js';
 import type { GoogleOAuthClient } from './providers/google/index.js';
+import type { MicrosoftOAuthClient } from './providers/microsoft/index.js';
 import { discoverCaldavAccount } from './providers/caldav/index.js';
 import { discoverAppleAccount } from './providers/apple/index.js';
 
@@ -61,6 +67,8 @@ export interface AppDeps {
   userServerFetch: typeof fetch;
   /** Google's OAuth client, when Google is configured. */
   google?: GoogleOAuthClient;
+  /** Microsoft's OAuth client, when Microsoft is configured. */
+  microsoft?: MicrosoftOAuthClient;
   pages: ConnectPages;
   /** Makes an account's sync due now (after a write through the API). */
   syncSoon(accountId: string): Promise<void>;
@@ -158,13 +166,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     discoverCaldav: (input) => discoverCaldavAccount(deps.userServerFetch, input),
     discoverApple: (input) => discoverAppleAccount(deps.userServerFetch, { ...input, serverUrl: config.icloudCaldavUrl }),
   });
-  if (deps.google) registerGoogleConnectRoutes(app, { ...connectBase, oauth: deps.google, publicUrl: config.publicUrl });
+  const oauthConnect = { ...connectBase, publicUrl: config.publicUrl };
+  if (deps.google) registerOAuthConnectRoutes(app, oauthConnect, googleConnector(deps.google));
+  if (deps.microsoft) {
+    registerOAuthConnectRoutes(app, oauthConnect, microsoftConnector(deps.microsoft));
+    registerMicrosoftWebhookRoute(app, { channels: services.pushChannels, syncSoon: deps.syncSoon });
+  }
   if (config.demoClient) registerDemoCallbackRoute(app, { publicUrl: config.publicUrl, demoClients: services.demoClients });
   const freshness = new MirrorFreshness(config.sync);
   const directory = new CalendarDirectory({ accounts: services.accounts, contexts, calendars: services.calendars, freshness });
   registerCalendarsRoute(app, { guard, directory });
   const reader = new EventReader({ directory, contexts, mirror: services.mirror, calendarSync: services.calendarSync, freshness, cursors: createCursorCodec(keys.cursors) });
-  const writer = new EventWriter({ directory, contexts, calendarSync: services.calendarSync, syncSoon: deps.syncSoon });
+  const writer = new EventWriter({ directory, contexts, calendarSync: services.calendarSync, syncSoon: deps.syncSoon, echoes: services.webhooks });
   registerEventsRoutes(app, { guard, reader, writer });
+  const signer = new WebhookSigner(keys.webhookSigningSeed);
+  registerWebhooksRoutes(app, {
+    guard,
+    subscriptions: new WebhookSubscriptions({ directory, clients: services.clientsRepo, webhooks: services.webhooks }),
+    publicUrl: config.publicUrl,
+    keys: () => [signer.publicKey],
+  });
   return app;
 }

@@ -18,8 +18,9 @@ import { createServices, type Services } from './services.js';
 import { Readiness, type ReadinessCheck } from './api/health.route.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { describeDatabase, migrateToLatest, openStorage, type Storage } from './storage/db.js';
-import { AccountContexts } from './api/account-contexts.js';
+import { AccountContexts } from './application/account-contexts.js';
 import { SyncEngine } from './sync/sync-engine.js';
+import { Webhooks } from './webhooks/webhooks.js';
 
 /** How long a start waits for Redis before serving (then rate limits count in memory until it comes). */
 const REDIS_CONNECT_WAIT_MS = 2000;
@@ -34,6 +35,7 @@ export interface Runtime {
   services: Services;
   app: FastifyInstance;
   sync: SyncEngine;
+  webhooks: Webhooks;
   metrics: Metrics;
   readiness: Readiness;
   /** Starts the background work this instance's role includes (the sync schedule). */
@@ -97,6 +99,8 @@ export interface RuntimeOptions {
   logStream?: NodeJS.WritableStream;
   /** Faster sync ticks and shorter leases, for tests. */
   syncTuning?: { tickMs?: number; leaseMs?: number };
+  /** Faster delivery ticks and shorter leases, for tests. */
+  webhookTuning?: { tickMs?: number; leaseMs?: number };
   /** Export process-wide metrics (CPU, memory, event loop): the real server, once per process. */
   processMetrics?: boolean;
 }
@@ -132,7 +136,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const services = createServices(config, storage, keys);
   const rateLimitStore = createRateLimitStore(config);
   await rateLimitStore.connected?.(REDIS_CONNECT_WAIT_MS);
-  const { registry, userServerFetch, google } = buildProviderRegistry(config);
+  const { registry, userServerFetch, google, microsoft } = buildProviderRegistry(config);
   const metrics = createMetrics({ processMetrics: options.processMetrics });
   const observe = (provider: string, outcome: string, seconds: number) => {
     metrics.providerCalls.inc({ provider, outcome });
@@ -145,7 +149,18 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const syncSoon = async (accountId: string) => {
     await engine.current?.syncSoon(accountId);
   };
-  const app = await buildApp({ config, keys, services, rateLimitStore, registry, userServerFetch, google, pages: createHtmlPages(keys.cookies), syncSoon, logStream: options.logStream, metrics, readiness });
+  const app = await buildApp({ config, keys, services, rateLimitStore, registry, userServerFetch, google, microsoft, pages: createHtmlPages(keys.cookies), syncSoon, logStream: options.logStream, metrics, readiness });
+  const webhooks = new Webhooks({
+    config: config.webhooks,
+    allowPrivateNetworks: config.allowPrivateNetworks,
+    repo: services.webhooks,
+    clients: services.clientsRepo,
+    mirror: services.mirror,
+    signingSeed: keys.webhookSigningSeed,
+    log: app.log,
+    observe: { outcome: (outcome) => metrics.webhookDeliveries.inc({ outcome }), pending: (count) => metrics.webhookQueueDepth.set(count) },
+    ...options.webhookTuning,
+  });
   const sync = new SyncEngine({
     config: config.sync,
     storage,
@@ -153,6 +168,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     contexts: new AccountContexts(services.accounts, registry, observe),
     registry,
     log: app.log,
+    observer: webhooks.notifier,
     ...options.syncTuning,
   });
   engine.current = sync;
@@ -166,7 +182,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   };
   const stopBackground = async (graceMs?: number) => {
     services.housekeeping.stop();
-    await sync.stop(graceMs);
+    await Promise.all([sync.stop(graceMs), webhooks.stop(graceMs)]);
   };
   return {
     config,
@@ -175,11 +191,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     services,
     app,
     sync,
+    webhooks,
     metrics,
     readiness,
     async startBackground() {
       if (config.role === 'api') return;
       await sync.start();
+      webhooks.start();
       readiness.add(workerCheck(sync, config.role === 'worker', options.syncTuning?.tickMs ?? 1000));
     },
     stopBackground,

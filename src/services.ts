@@ -19,11 +19,13 @@ import { DemoClientRepository } from './storage/repositories/demo-client.repo.js
 import { EndUsersRepository } from './storage/repositories/end-users.repo.js';
 import { GrantsRepository } from './storage/repositories/grants.repo.js';
 import { PushedRequestsRepository } from './storage/repositories/pushed-requests.repo.js';
+import { PushChannelsRepository } from './storage/repositories/push-channels.repo.js';
 import { TokensRepository } from './storage/repositories/tokens.repo.js';
 import { CalendarSyncRepository } from './storage/repositories/calendar-sync.repo.js';
 import { CalendarsRepository } from './storage/repositories/calendars.repo.js';
 import { MirrorRepository } from './storage/repositories/mirror.repo.js';
 import { SyncJobsRepository } from './storage/repositories/sync-jobs.repo.js';
+import { WebhooksRepository } from './storage/repositories/webhooks.repo.js';
 
 export interface Services {
   clientsRepo: ClientsRepository;
@@ -37,8 +39,11 @@ export interface Services {
   jobs: SyncJobsRepository;
   mirror: MirrorRepository;
   pushed: PushedRequests;
+  /** Push channels as notifications reach them (verified by their secret token). */
+  pushChannels: PushChannelsRepository;
   housekeeping: Housekeeping;
   demoClients: DemoClients;
+  webhooks: WebhooksRepository;
 }
 
 export function createServices(config: Pick<Config, 'publicUrl' | 'refreshGraceSeconds'>, storage: Storage, keys: Keys): Services {
@@ -73,7 +78,9 @@ export function createServices(config: Pick<Config, 'publicUrl' | 'refreshGraceS
     jobs: new SyncJobsRepository(storage.db, storage.dialect),
     mirror: new MirrorRepository(storage.db, mirrorBox),
     pushed: new PushedRequests(pushedRepo, keys.lookup),
+    pushChannels: new PushChannelsRepository(storage.db, keys.lookup),
     housekeeping: new Housekeeping(accounts, codes, pushedRepo),
     demoClients: new DemoClients(clients, new DemoClientRepository(storage.db), keys.credentials),
+    webhooks: new WebhooksRepository(storage.db, storage.dialect, new SecretBox(keys.webhooks)),
   };
 }

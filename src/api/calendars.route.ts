@@ -1,7 +1,7 @@
 /** GET /api/calendars: a bare array across every connected account (the SDKs expect an array). */
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import { requireAuth, type Access } from '../http/bearer-guard.js';
-import type { CalendarDirectory } from './calendar-directory.js';
+import type { CalendarDirectory } from '../application/calendar-directory.js';
 
 export function registerCalendarsRoute(app: FastifyInstance, deps: { guard: (a: Access) => preHandlerAsyncHookHandler; directory: CalendarDirectory }): void {
   app.get(

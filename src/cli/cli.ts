@@ -1,5 +1,5 @@
 /**
- * `npx almanac …`: serve, migrate, the demo client and client applications. Human
+ * `npx almanac …`: serve, migrate, the demo client, client applications and webhooks. Human
  * output by default, `--json` for scripts; help on stdout, errors on stderr with a
  * non-zero exit code (2 usage, 3 not found, 4 invalid value, 1 anything else).
  */
@@ -12,6 +12,7 @@ import { clientsCommand } from './clients-command.js';
 import { UsageError, type CliIo } from './cli-io.js';
 import { databaseNote } from './database-note.js';
 import { demoCommand } from './demo-command.js';
+import { webhooksCommand } from './webhooks-command.js';
 import { MAIN_HELP, MIGRATE_HELP, SERVE_HELP } from './help.js';
 
 export { UsageError, type CliIo } from './cli-io.js';
@@ -68,6 +69,8 @@ async function dispatch(argv: string[], io: CliIo, config: () => Config): Promis
       return demoCommand(rest, io, config);
     case 'clients':
       return clientsCommand(rest, io, config);
+    case 'webhooks':
+      return webhooksCommand(rest, io, config);
     default:
       throw new UsageError(command.startsWith('-') ? `Unknown option: ${command}` : `Unknown command: ${command}`, MAIN_HELP);
   }

@@ -6,6 +6,9 @@ import { ClientRegistry, type ClientUpdate } from '../oauth/client-registry.js';
 import { deriveKeys } from '../crypto/keys.js';
 import { openStorageMigrated, resolveSecret } from '../runtime.js';
 import { ClientsRepository, type ClientRecord } from '../storage/repositories/clients.repo.js';
+import { SecretBox } from '../crypto/secret-box.js';
+import { WebhooksRepository } from '../storage/repositories/webhooks.repo.js';
+import { WebhookSecrets } from '../webhooks/webhook-secrets.js';
 import { brandingFromFlags, BRANDING_FLAGS } from './branding-flags.js';
 import { UsageError, type CliIo } from './cli-io.js';
 import { databaseNote } from './database-note.js';
@@ -94,7 +97,10 @@ export async function clientsCommand(argv: string[], io: CliIo, config: () => Co
   const storage = await openStorageMigrated(settings);
   try {
     const repo = new ClientsRepository(storage.db);
-    const registry = new ClientRegistry(repo, deriveKeys(resolveSecret(settings)).clientSecrets);
+    const keys = deriveKeys(resolveSecret(settings));
+    const registry = new ClientRegistry(repo, keys.clientSecrets);
+    const webhooksRepo = new WebhooksRepository(storage.db, storage.dialect, new SecretBox(keys.webhooks));
+    const webhookSecrets = new WebhookSecrets(webhooksRepo);
     switch (sub) {
       case 'create': {
         const { client, clientSecret } = await registry.create({
@@ -105,9 +111,18 @@ export async function clientsCommand(argv: string[], io: CliIo, config: () => Co
           branding: brandingFromFlags(v, {}),
           requirePar: v['require-par'] === true,
         });
+        const webhookSecret = await webhookSecrets.ensure(client.clientId);
         print(
-          [...describe(client), '', `client_id:     ${client.clientId}`, `client_secret: ${clientSecret}`, '', 'The secret is shown only now: store it safely (rotate it with `almanac clients rotate-secret`).'],
-          { clientId: client.clientId, clientSecret },
+          [
+            ...describe(client),
+            '',
+            `client_id:      ${client.clientId}`,
+            `client_secret:  ${clientSecret}`,
+            `webhook_secret: ${webhookSecret}`,
+            '',
+            'The secrets are shown only now: store them safely (rotate them with `almanac clients rotate-secret` and `rotate-webhook-secret`).',
+          ],
+          { clientId: client.clientId, clientSecret, webhookSecret },
         );
         return 0;
       }
@@ -144,12 +159,24 @@ export async function clientsCommand(argv: string[], io: CliIo, config: () => Co
         if (JSON.stringify(branding) !== JSON.stringify(current.branding)) update.branding = branding;
         if (Object.keys(update).length === 0) throw new UsageError('Nothing to update: give at least one option', usage);
         const client = await registry.update(id, update);
+        // Setting the webhook URL, even to the same one, undoes a 410 Gone: deliveries to it resume.
+        if (v['webhook-url'] !== undefined) await webhooksRepo.enableEndpoint(id, Date.now());
         print(['Updated.', ...describe(client)], publicClient(client));
         return 0;
       }
       case 'rotate-secret': {
         const clientSecret = await registry.rotateSecret(id);
         print([`New client_secret for ${id}: ${clientSecret}`, 'The old secret stopped working now. Existing tokens stay valid.'], { clientId: id, clientSecret });
+        return 0;
+      }
+      case 'rotate-webhook-secret': {
+        await registry.get(id);
+        const { secret: webhookSecret, previousValidUntil } = await webhookSecrets.rotate(id);
+        const until = previousValidUntil === null ? null : new Date(previousValidUntil).toISOString();
+        print(
+          [`New webhook secret for ${id}: ${webhookSecret}`, until ? `Until ${until} deliveries are signed with both the new and the old secret.` : 'This is the client’s first webhook secret.'],
+          { clientId: id, webhookSecret, previousSecretValidUntil: until },
+        );
         return 0;
       }
       case 'delete': {

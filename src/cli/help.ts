@@ -9,6 +9,7 @@ Commands:
   migrate        Apply database migrations and exit
   demo           Show the demo client's credentials and a ready authorize URL
   clients        Register and manage client applications (see almanac clients --help)
+  webhooks       Webhook deliveries: list, replay, send a test (see almanac webhooks --help)
 
 Options:
   -h, --help     Show this help; almanac <command> --help shows a command's
@@ -30,8 +31,9 @@ export const CLIENTS_SUBCOMMANDS = {
   create: `almanac clients create --name NAME --redirect-uri URI [--redirect-uri URI …]
                        [--display-name TEXT] [--webhook-url URL] [--require-par]
                        [branding options] [--json]
-    Register an application. Prints its client_id and client_secret; the secret is
-    shown only here (stored hashed; rotate-secret makes a new one).`,
+    Register an application. Prints its client_id, client_secret and webhook secret
+    (whsec_…, for verifying webhook signatures); they are shown only here
+    (rotate-secret and rotate-webhook-secret make new ones).`,
   list: `almanac clients list [--json]
     Every registered application.`,
   show: `almanac clients show CLIENT_ID [--json]
@@ -43,6 +45,10 @@ export const CLIENTS_SUBCOMMANDS = {
     Change an application's settings.`,
   'rotate-secret': `almanac clients rotate-secret CLIENT_ID [--json]
     Replace the client secret (the old one stops working at once; tokens stay valid).`,
+  'rotate-webhook-secret': `almanac clients rotate-webhook-secret CLIENT_ID [--json]
+    Make a new webhook signing secret (webhookSecret in --json) and show it once. For
+    24 hours deliveries carry signatures with both the new and the old secret, so the
+    receiver can switch without missing one.`,
   delete: `almanac clients delete CLIENT_ID [--yes] [--json]
     Remove the application with its users, their connected accounts (stored provider
     credentials) and every token it was issued. Says what it removes and asks first;
@@ -91,3 +97,35 @@ client_id, client_secret and an authorize URL that starts the flow.
 The secret is kept sealed with the server's key so that this command can show it
 again; the demo client exists for trying Almanac: delete it (almanac clients delete)
 or set ALMANAC_DEMO_CLIENT=false in production.`;
+
+export const WEBHOOKS_SUBCOMMANDS = {
+  deliveries: `almanac webhooks deliveries [--client CLIENT_ID] [--status pending|delivered|failed]
+                       [--since TIME] [--limit N] [--json]
+    The newest deliveries (50 unless --limit): status, attempts, the receiver's last
+    answer. TIME is an ISO time or a duration back from now (30m, 2h, 7d).`,
+  replay: `almanac webhooks replay DELIVERY_ID | --since TIME [--client CLIENT_ID] [--json]
+    Send deliveries again with the same webhook-id (receivers deduplicate on it),
+    attempts counted afresh; a running server sends them.`,
+  test: `almanac webhooks test CLIENT_ID [--json]
+    Send a signed test delivery ({"type":"webhook.test"}) to the client's webhook URL
+    now and say how it answered.`,
+} as const;
+
+export type WebhooksSubcommand = keyof typeof WEBHOOKS_SUBCOMMANDS;
+
+export function isWebhooksSubcommand(value: string | undefined): value is WebhooksSubcommand {
+  return value !== undefined && Object.hasOwn(WEBHOOKS_SUBCOMMANDS, value);
+}
+
+export const WEBHOOKS_HELP = `Usage: almanac webhooks <command> [options]
+
+Commands:
+${Object.values(WEBHOOKS_SUBCOMMANDS)
+  .map((u) => `  ${u}`)
+  .join('\n\n')}
+
+almanac webhooks <command> --help shows one command.`;
+
+export function webhooksSubcommandHelp(sub: WebhooksSubcommand): string {
+  return `Usage: ${WEBHOOKS_SUBCOMMANDS[sub]}`;
+}

@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { GOOGLE_DEFAULT_URLS, type GoogleSettings } from '../providers/google/google-settings.js';
+import { MICROSOFT_DEFAULTS, type MicrosoftSettings } from '../providers/microsoft/microsoft-settings.js';
 
 export interface RateLimitSettings {
   /** Requests per window for one user of one client, all their tokens together (refreshing does not reset it). */
@@ -17,6 +18,11 @@ export interface RateLimitSettings {
 
 export type GoogleConfig = Omit<GoogleSettings, 'retry'> & {
   /** How long to keep retrying Google's rate limits and server errors before answering 429/502 (ms). */
+  retryMaxElapsedMs: number;
+};
+
+export type MicrosoftConfig = Omit<MicrosoftSettings, 'retry' | 'concurrencyPerAccount'> & {
+  /** How long to keep retrying Graph's throttling and server errors before answering 429/502 (ms). */
   retryMaxElapsedMs: number;
 };
 
@@ -38,6 +44,18 @@ export interface SyncConfig {
   readMode: ReadMode;
 }
 
+export interface WebhookConfig {
+  /** Deliver the changes an application made itself through the API too (normally suppressed). */
+  echoOwnWrites: boolean;
+  /** Delays before each further delivery attempt, in seconds (the first attempt is immediate). */
+  retrySeconds: number[];
+  /** Deliveries one instance sends at once. */
+  concurrency: number;
+}
+
+/** Ten attempts over about three days (Standard Webhooks' schedule, stretched). */
+export const DEFAULT_WEBHOOK_RETRY_SECONDS = [5, 300, 1800, 7200, 18_000, 36_000, 50_400, 72_000, 86_400];
+
 export interface Config {
   port: number;
   host: string;
@@ -58,6 +76,7 @@ export interface Config {
   /** Connected accounts one user may have (connection-status reports limitReached). */
   maxAccountsPerUser: number;
   google?: GoogleConfig;
+  microsoft?: MicrosoftConfig;
   /** iCloud's CalDAV entry point (overridable for tests and proxies). */
   icloudCaldavUrl: string;
   /** Timeout for one request to a provider, in ms. */
@@ -76,6 +95,7 @@ export interface Config {
   metricsToken?: string;
   /** How long a SIGTERM waits for requests in flight before closing their connections, in ms. */
   shutdownTimeoutMs: number;
+  webhooks: WebhookConfig;
 }
 
 export class ConfigError extends Error {
@@ -143,6 +163,29 @@ function googleConfig(env: Env): GoogleConfig | undefined {
   };
 }
 
+function microsoftConfig(env: Env): MicrosoftConfig | undefined {
+  const clientId = env.MICROSOFT_CLIENT_ID?.trim();
+  const clientSecret = env.MICROSOFT_CLIENT_SECRET?.trim();
+  if (!clientId && !clientSecret) return undefined;
+  if (!clientId || !clientSecret) {
+    throw new ConfigError('MICROSOFT_CLIENT_ID and MICROSOFT_CLIENT_SECRET must be set together');
+  }
+  const tenant = env.MICROSOFT_TENANT?.trim() || MICROSOFT_DEFAULTS.tenant;
+  // common, organizations, consumers, a directory (tenant) id or one of its domain names.
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,253}$/.test(tenant)) {
+    throw new ConfigError(`MICROSOFT_TENANT must be common, organizations, consumers, a tenant id or a domain, got "${env.MICROSOFT_TENANT}"`);
+  }
+  const web = ['https:', 'http:'];
+  return {
+    clientId,
+    clientSecret,
+    tenant,
+    authorityUrl: url(env, 'MICROSOFT_AUTHORITY_URL', MICROSOFT_DEFAULTS.authorityUrl, web)!,
+    graphUrl: url(env, 'MICROSOFT_GRAPH_URL', MICROSOFT_DEFAULTS.graphUrl, web)!,
+    retryMaxElapsedMs: int(env, 'MICROSOFT_RETRY_MAX_ELAPSED_MS', 10_000, 0, 120_000),
+  };
+}
+
 function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
   const raw = env[name]?.trim().toLowerCase();
   if (raw === undefined || raw === '') return fallback;
@@ -166,6 +209,23 @@ function syncConfig(env: Env): SyncConfig {
     relistEveryMs: int(env, 'ALMANAC_MIRROR_RELIST_HOURS', 24, 1, 24 * 365) * 3_600_000,
     concurrency: int(env, 'ALMANAC_SYNC_CONCURRENCY', 4, 1, 256),
     readMode: oneOf(env, 'ALMANAC_READ_MODE', 'fresh', ['live', 'fresh', 'mirror'] as const),
+  };
+}
+
+function webhookConfig(env: Env): WebhookConfig {
+  const raw = env.ALMANAC_WEBHOOK_RETRY_SECONDS?.trim();
+  let retrySeconds = DEFAULT_WEBHOOK_RETRY_SECONDS;
+  if (raw) {
+    const parts = raw.split(',').map((p) => p.trim());
+    if (parts.length > 30 || parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 7 * 86_400)) {
+      throw new ConfigError(`ALMANAC_WEBHOOK_RETRY_SECONDS must be a comma-separated list of up to 30 delays in seconds (1 to 604800), got "${raw}"`);
+    }
+    retrySeconds = parts.map(Number);
+  }
+  return {
+    echoOwnWrites: bool(env, 'ALMANAC_WEBHOOK_ECHO_OWN_WRITES', false),
+    retrySeconds,
+    concurrency: int(env, 'ALMANAC_WEBHOOK_CONCURRENCY', 8, 1, 256),
   };
 }
 
@@ -211,6 +271,7 @@ export function loadConfig(env: Env = process.env): Config {
     demoClient: bool(env, 'ALMANAC_DEMO_CLIENT', true),
     maxAccountsPerUser: int(env, 'ALMANAC_MAX_ACCOUNTS_PER_USER', 20, 1, 1000),
     google: googleConfig(env),
+    microsoft: microsoftConfig(env),
     icloudCaldavUrl: `${url(env, 'ALMANAC_ICLOUD_CALDAV_URL', 'https://caldav.icloud.com/', ['https:', 'http:'])}/`,
     providerTimeoutMs: int(env, 'ALMANAC_PROVIDER_TIMEOUT_MS', 30_000, 1000, 300_000),
     role: oneOf(env, 'ALMANAC_ROLE', 'all', ['all', 'api', 'worker'] as const),
@@ -219,5 +280,6 @@ export function loadConfig(env: Env = process.env): Config {
     providerMaxResponseBytes: int(env, 'ALMANAC_PROVIDER_MAX_RESPONSE_BYTES', 10 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     metricsToken,
     shutdownTimeoutMs: int(env, 'ALMANAC_SHUTDOWN_TIMEOUT_SECONDS', 20, 1, 600) * 1000,
+    webhooks: webhookConfig(env),
   };
 }

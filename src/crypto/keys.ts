@@ -21,6 +21,10 @@ export interface Keys {
   clientSecrets: Buffer;
   /** HMAC key deriving a refresh token's successor id from its own (the reuse grace). */
   refreshSuccessor: Buffer;
+  /** AES-256-GCM key for webhook signing secrets and delivery bodies at rest. */
+  webhooks: Buffer;
+  /** Seed of the Ed25519 key that signs webhooks (`v1a`); its public half is published. */
+  webhookSigningSeed: Buffer;
 }
 
 function derive(secret: string, label: string): Buffer {
@@ -37,5 +41,7 @@ export function deriveKeys(secret: string): Keys {
     mirror: derive(secret, 'mirror-aes-256-gcm'),
     clientSecrets: derive(secret, 'client-secret-hmac'),
     refreshSuccessor: derive(secret, 'refresh-successor-hmac'),
+    webhooks: derive(secret, 'webhooks-aes-256-gcm'),
+    webhookSigningSeed: derive(secret, 'webhook-ed25519-seed'),
   };
 }

@@ -28,6 +28,8 @@ const DEFINITIONS = {
   httpDuration: histogram('almanac_http_request_duration_seconds', 'Time from receiving an HTTP request to answering it', ['method', 'route', 'status'], SECONDS),
   providerCalls: counter('almanac_provider_calls_total', 'Calendar provider operations made for API requests, by outcome (ok or the provider error code)', ['provider', 'outcome']),
   providerDuration: histogram('almanac_provider_call_duration_seconds', 'Duration of calendar provider operations made for API requests', ['provider'], SECONDS),
+  webhookDeliveries: counter('almanac_webhook_delivery_attempts_total', 'Webhook delivery attempts by outcome: delivered, retry (will be tried again), failed (no attempts left), gone (the URL answered 410)', ['outcome']),
+  webhookQueueDepth: gauge('almanac_webhook_queue_depth', 'Webhook deliveries waiting to be sent or retried (all instances), as last counted by this instance', []),
   rateLimitRejections: counter('almanac_rate_limit_rejections_total', "Requests refused by Almanac's own rate limits, by limit (token, client, ip)", ['limit']),
 } satisfies Record<string, Make<unknown>>;
 

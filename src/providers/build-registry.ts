@@ -5,21 +5,18 @@ import { createProviderFetch } from '../http/provider-fetch.js';
 import { createAppleProvider } from './apple/index.js';
 import { createCaldavProvider } from './caldav/index.js';
 import { createGoogleProvider, GoogleOAuthClient, type GoogleSettings } from './google/index.js';
-import { OAuthTokenManager, SharedOAuthState, type OAuthTokens, type RefreshedTokens } from './oauth-token-manager.js';
+import { createMicrosoftProvider, MicrosoftOAuthClient, type MicrosoftSettings } from './microsoft/index.js';
+import { decodeBasicCredentials, decodeOAuthCredentials, decodeVersioned, decodingStore, type StoredOAuthCredentials } from './credential-codecs.js';
+import { OAuthTokenManager, SharedOAuthState, type RefreshedTokens } from './oauth-token-manager.js';
 import { ProviderRegistry } from './registry.js';
 import type { BasicCredentials, CredentialStore, OAuthCredentials, VersionedCredentials } from './types.js';
 
-/** Basic credentials are stored as the adapter takes them; nothing to refresh. */
+/** Basic credentials are stored as the adapter takes them, checked on the way out; nothing to refresh. */
 function basicCredentials(stored: VersionedCredentials): BasicCredentials {
-  const c = stored.credentials as BasicCredentials;
-  return { ...c, kind: 'basic' };
+  return decodeBasicCredentials(stored.credentials);
 }
 
-/** What is stored for an OAuth account: its tokens and the scopes the user granted. */
-export interface StoredOAuthCredentials extends OAuthTokens {
-  kind: 'oauth';
-  grantedScopes: string[];
-}
+export type { StoredOAuthCredentials };
 
 export interface BuiltRegistry {
   registry: ProviderRegistry;
@@ -27,11 +24,19 @@ export interface BuiltRegistry {
   userServerFetch: typeof fetch;
   /** Present when Google is configured. */
   google?: GoogleOAuthClient;
+  /** Present when Microsoft is configured. */
+  microsoft?: MicrosoftOAuthClient;
 }
 
 export function googleSettings(config: Config): GoogleSettings | undefined {
   if (!config.google) return undefined;
   const { retryMaxElapsedMs, ...rest } = config.google;
+  return { ...rest, retry: { maxElapsedMs: retryMaxElapsedMs, baseDelayMs: Math.max(1, Math.min(500, retryMaxElapsedMs / 10)) } };
+}
+
+export function microsoftSettings(config: Config): MicrosoftSettings | undefined {
+  if (!config.microsoft) return undefined;
+  const { retryMaxElapsedMs, ...rest } = config.microsoft;
   return { ...rest, retry: { maxElapsedMs: retryMaxElapsedMs, baseDelayMs: Math.max(1, Math.min(500, retryMaxElapsedMs / 10)) } };
 }
 
@@ -58,10 +63,10 @@ export function oauthCredentials(options: {
       // so a manager never adopts tokens older than its own, and a refresh of an old grant stores nothing.
       accountKey: `${options.provider}:${accountKey}`,
       providerName: options.providerName,
-      initial: stored as VersionedCredentials<StoredOAuthCredentials>,
+      initial: decodeVersioned(stored, decodeOAuthCredentials),
       refresh: (refreshToken) => options.refresh(refreshToken),
-      // What is stored for an OAuth account is always StoredOAuthCredentials; the granted scopes ride along on every write.
-      store: store as CredentialStore<StoredOAuthCredentials>,
+      // The granted scopes ride along on every write; what another instance stored is checked when read.
+      store: decodingStore(store, decodeOAuthCredentials),
       shared: options.shared,
       leaseMs: options.leaseMs,
       pollMs: options.pollMs,
@@ -82,17 +87,37 @@ export function buildProviderRegistry(config: Config): BuiltRegistry {
   if (settings) {
     const oauth = new GoogleOAuthClient(settings, { timeoutMs: config.providerTimeoutMs, fetch: configuredFetch });
     google = oauth;
+    const adapter = createGoogleProvider(settings);
     registry.register('google', {
-      adapter: createGoogleProvider(settings),
+      adapter,
+      changes: adapter.changes,
       fetch: configuredFetch,
-      revoke: (stored) => oauth.revoke((stored as StoredOAuthCredentials).refreshToken),
+      revoke: async (stored) => oauth.revoke(decodeOAuthCredentials(stored).refreshToken),
       grantCovers: (grantedScopes, scope) => oauth.calendarPermissionGranted(grantedScopes, scope),
       credentials: oauthCredentials({ provider: 'google', providerName: 'Google', shared, leaseMs, refresh: (refreshToken) => oauth.refresh(refreshToken) }),
+    });
+  }
+  let microsoft: MicrosoftOAuthClient | undefined;
+  const ms = microsoftSettings(config);
+  if (ms) {
+    const oauth = new MicrosoftOAuthClient(ms, { timeoutMs: config.providerTimeoutMs, fetch: configuredFetch });
+    microsoft = oauth;
+    const adapter = createMicrosoftProvider(ms);
+    registry.register('microsoft', {
+      adapter,
+      changes: adapter.changes,
+      push: adapter.push,
+      fetch: configuredFetch,
+      // No revoke: Graph has no endpoint that revokes one refresh token of a user (only all
+      // of the user's sessions, which needs directory rights). Disconnect forgets the grant.
+      grantCovers: (grantedScopes, scope) => oauth.calendarPermissionGranted(grantedScopes, scope),
+      // Microsoft replaces the refresh token on every refresh: the versioned compare-and-set keeps the newest.
+      credentials: oauthCredentials({ provider: 'microsoft', providerName: 'Microsoft', shared, leaseMs, refresh: (refreshToken) => oauth.refresh(refreshToken) }),
     });
   }
   const apple = createAppleProvider();
   registry.register('apple', { adapter: apple, changes: apple.changes, fetch: userServerFetch, credentials: basicCredentials });
   const caldav = createCaldavProvider();
   registry.register('caldav', { adapter: caldav, changes: caldav.changes, fetch: userServerFetch, credentials: basicCredentials });
-  return { registry, userServerFetch, google };
+  return { registry, userServerFetch, google, microsoft };
 }

@@ -145,6 +145,10 @@ export class OAuthTokenManager<S extends OAuthTokens = OAuthTokens> implements O
     return (await this.refreshShared(rejected)).credentials.accessToken;
   }
 
+  get accountKey(): string {
+    return this.options.accountKey;
+  }
+
   /** The tokens this manager currently holds (for owners that store them elsewhere too). */
   current(): Readonly<OAuthTokens> {
     const { accessToken, refreshToken, expiresAt } = this.held.credentials;

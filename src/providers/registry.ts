@@ -4,7 +4,7 @@
  * the composition root from the configuration.
  */
 import type { ProviderId } from '../domain/calendar.js';
-import type { CalendarProvider, ChangeFeed, CredentialStore, ProviderCredentials, VersionedCredentials } from './types.js';
+import type { CalendarProvider, ChangeFeed, CredentialStore, ProviderCredentials, PushChannels, VersionedCredentials } from './types.js';
 
 /** Almanac's access scopes (API.md), restated so providers do not depend on oauth/. */
 export type AccessScope = 'free-busy' | 'read' | 'read-write';
@@ -18,6 +18,12 @@ export interface ProviderEntry {
   /** How the sync engine follows this provider's changes; without one, reads stay live. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   changes?: ChangeFeed<any>;
+  /**
+   * Change notifications the provider can send (needs a change feed and an https public
+   * URL); without it the provider is polled only.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  push?: PushChannels<any>;
   /** Revoke stored credentials at the provider, best effort, on disconnect. */
   revoke?(stored: unknown): Promise<void>;
   /**

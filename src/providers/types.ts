@@ -101,6 +101,8 @@ export interface OAuthCredentials {
   getAccessToken(): Promise<string>;
   /** Called after the provider answered 401 to `rejected`: refresh unless another caller already did. */
   refreshAfterRejection(rejected: string): Promise<string>;
+  /** Unique per account (and grant) in this process, so adapters can key per-account limits on it. */
+  readonly accountKey?: string;
 }
 
 export type ProviderCredentials = BasicCredentials | OAuthCredentials;
@@ -237,4 +239,38 @@ export interface ChangeFeed<C extends ProviderCredentials = ProviderCredentials>
    * calendar, so a poll costs no more than the listing.
    */
   changeMarker?(calendar: Calendar): string | undefined;
+}
+
+/*
+ * Push channels: a provider that can call back when a calendar changes (Google
+ * `events.watch`, Microsoft Graph subscriptions). The sync side owns the channels: it
+ * decides the address and the secret token, stores them, renews before expiry and
+ * stops them; a notification only makes the account's sync job due, so the change
+ * itself still arrives through the change feed.
+ */
+
+export interface PushChannelRequest {
+  /** The calendar as listCalendars names it. */
+  calendarId: string;
+  /** The https URL the provider must call. */
+  address: string;
+  /** A secret the provider echoes with every notification (Google's channel token, Graph's clientState). */
+  token: string;
+  /** How long the channel should live; the provider may grant less. */
+  ttlMs: number;
+}
+
+export interface PushChannel {
+  /** Names the channel in notifications; chosen by the adapter (unique, unguessable not required). */
+  channelId: string;
+  /** The provider's id of the watched resource, needed to stop the channel (Google). */
+  resourceId?: string;
+  /** When the provider stops sending; a channel is renewed before. */
+  expiresAt: Date;
+}
+
+export interface PushChannels<C extends ProviderCredentials = ProviderCredentials> {
+  start(ctx: ProviderContext<C>, request: PushChannelRequest): Promise<PushChannel>;
+  /** Stops a channel; one the provider no longer knows counts as stopped. */
+  stop(ctx: ProviderContext<C>, channel: { channelId: string; resourceId?: string }): Promise<void>;
 }

@@ -219,6 +219,64 @@ export interface DemoClientTable {
   updated_at: number;
 }
 
+/** A client application's subscription to one calendar of one of its users (its id is the channelId). */
+export interface WebhookSubscriptionsTable {
+  id: string;
+  client_id: string;
+  user_id: string;
+  account_id: string;
+  provider: string;
+  provider_calendar_id: string;
+  /** The scope of the token that subscribed: free-busy subscriptions get busy blocks only. */
+  scope: string;
+  expires_at: number | null;
+  created_at: number;
+}
+
+/** The outbox: one row per delivery, written in the transaction that found the change. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  client_id: string;
+  subscription_id: string | null;
+  /** `calendar.changed`, `ping`. */
+  type: string;
+  order_key: string;
+  position: number;
+  event_count: number;
+  /** Sealed JSON body. */
+  payload: string;
+  /** `pending` (waiting or in flight), `delivered`, `failed` (no attempts left, or the endpoint is gone). */
+  status: string;
+  attempts: Generated<number>;
+  next_attempt_at: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  last_attempt_at: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: number | null;
+  created_at: number;
+}
+
+export interface WebhookEndpointsTable {
+  client_id: string;
+  secret_sealed: string | null;
+  previous_secret_sealed: string | null;
+  previous_until: number | null;
+  disabled_url: string | null;
+  disabled_at: number | null;
+  updated_at: number;
+}
+
+/** What the application itself wrote through the API, so the change is not sent back to it. */
+export interface WebhookEchoesTable {
+  account_id: string;
+  provider_calendar_id: string;
+  event_id: string;
+  etag: string;
+  created_at: number;
+}
+
 export interface Database {
   clients: ClientsTable;
   end_users: EndUsersTable;
@@ -235,4 +293,8 @@ export interface Database {
   push_channels: PushChannelsTable;
   pushed_requests: PushedRequestsTable;
   demo_client: DemoClientTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_echoes: WebhookEchoesTable;
 }

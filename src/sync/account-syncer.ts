@@ -8,7 +8,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { ProviderId } from '../domain/calendar.js';
-import type { AccountContexts } from '../api/account-contexts.js';
+import type { AccountContexts } from '../application/account-contexts.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { ProviderError } from '../providers/types.js';
 import type { Storage } from '../storage/db.js';
@@ -17,8 +17,8 @@ import type { CalendarsRepository } from '../storage/repositories/calendars.repo
 import type { CalendarSyncRepository } from '../storage/repositories/calendar-sync.repo.js';
 import type { ClaimedJob, SyncJobsRepository } from '../storage/repositories/sync-jobs.repo.js';
 import type { Database } from '../storage/schema.js';
-import { LeaseLostError, type CalendarSyncer } from './calendar-syncer.js';
-import { retryDelayMs } from './retry-schedule.js';
+import { LeaseLostError, type CalendarSyncer, type MirrorObserver } from './calendar-syncer.js';
+import { failurePolicy, retryDelayMs } from '../application/provider-failure-policy.js';
 import { desiredWindow, type WindowSettings } from './sync-window.js';
 
 export interface SyncSchedule {
@@ -40,6 +40,8 @@ export interface AccountSyncerDeps {
   registry: ProviderRegistry;
   schedule: SyncSchedule;
   syncer: (holdLease: HoldLease) => CalendarSyncer;
+  /** Told when a run finds the account's grant refused or working again. */
+  observer?: Pick<MirrorObserver, 'grantChanged'>;
   now(): number;
   random?: () => number;
 }
@@ -55,6 +57,14 @@ export class AccountSyncer {
     const interval = this.deps.schedule.pollMs[provider];
     const random = this.deps.random ?? Math.random;
     return now + Math.round(interval * (0.9 + 0.2 * random()));
+  }
+
+  private async tellGrant(accountId: string, state: 'reauth_required' | 'ok', log: FastifyBaseLogger): Promise<void> {
+    try {
+      await this.deps.observer?.grantChanged?.(accountId, state);
+    } catch (err) {
+      log.warn({ err }, 'could not queue the grant notice');
+    }
   }
 
   async run(job: ClaimedJob, log: FastifyBaseLogger): Promise<void> {
@@ -105,13 +115,14 @@ export class AccountSyncer {
           );
           if (result === 'yielded') yielded = true;
         } catch (err) {
-          if (!(err instanceof ProviderError) || err.code === 'AUTH_REVOKED') throw err;
+          if (!(err instanceof ProviderError) || failurePolicy(err).scope === 'account') throw err;
           jobLog.warn({ calendar: record.id, code: err.code }, 'calendar sync failed');
           await deps.calendarSync.recordFailure(record.id, err.code, err.message);
         }
       }
       const nextRunAt = yielded ? deps.now() : this.nextPoll(account.provider, deps.now());
       await deps.jobs.finish(job, { kind: 'success', at: deps.now(), nextRunAt, calendarsListedAt: now });
+      if (account.syncState === 'reauth_required') await this.tellGrant(account.id, 'ok', jobLog);
     } catch (err) {
       if (err instanceof LeaseLostError || abort.signal.reason instanceof LeaseLostError) {
         jobLog.warn('sync lease lost; another worker continues');
@@ -124,6 +135,7 @@ export class AccountSyncer {
       else jobLog.warn({ code }, 'sync run failed');
       const at = deps.now();
       await deps.jobs.finish(job, { kind: 'failure', at, code, message, nextRunAt: at + retryDelayMs(err, record?.failures ?? 0, deps.random) });
+      if (failurePolicy(err).needsReconnect) await this.tellGrant(account.id, 'reauth_required', jobLog);
     } finally {
       clearInterval(heartbeat);
     }

@@ -33,11 +33,22 @@ export interface MirrorPageChange {
   swept: string[];
   /** The first pass of a calendar: everything in it is new to the mirror. */
   initial: boolean;
+  /** The window this pass expands into. */
+  window: Window;
+  /** The window the mirror held before this pass (null before the first completed relisting). */
+  previousWindow: Window | null;
 }
 
 export interface MirrorObserver {
   /** Runs inside the page's unit of work, before the mirror changes (so it can read the old state). */
   pageApplying(tx: Kysely<Database>, change: MirrorPageChange): Promise<void>;
+  /**
+   * A run found the account's credentials refused (`reauth_required`), or working again
+   * after they had been (`ok`). Called after the run; failures are logged, never fatal.
+   */
+  grantChanged?(accountId: string, state: 'reauth_required' | 'ok'): Promise<void>;
+  /** The page's unit of work committed: what pageApplying wrote for this calendar (row id) is visible to other connections now. */
+  pageCommitted?(calendarRowId: string): void;
 }
 
 export interface CalendarSyncerDeps {
@@ -137,7 +148,7 @@ export class CalendarSyncer {
         const mirror = deps.mirror.in(tx);
         const sync = deps.calendarSync.in(tx);
         const swept = page.full && completes ? await mirror.staleUnits(record.id, generation, [...page.upserts.map((u) => u.key), ...page.unchanged]) : [];
-        await deps.observer?.pageApplying(tx, { accountId: req.accountId, calendar: record, page, swept, initial });
+        await deps.observer?.pageApplying(tx, { accountId: req.accountId, calendar: record, page, swept, initial, window: passWindow, previousWindow: state.window });
         const longest = await mirror.replaceUnits(record.id, page.upserts, generation);
         await mirror.deleteUnits(record.id, [...page.deletions, ...swept]);
         if (page.full) await mirror.markSeen(record.id, page.unchanged, generation);
@@ -151,6 +162,7 @@ export class CalendarSyncer {
           });
         }
       });
+      deps.observer?.pageCommitted?.(record.id);
       cursor = page.cursor;
       if (completes) return 'synced';
     }

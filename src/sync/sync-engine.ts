@@ -5,7 +5,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { SyncConfig } from '../config/config.js';
-import type { AccountContexts } from '../api/account-contexts.js';
+import type { AccountContexts } from '../application/account-contexts.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { Storage } from '../storage/db.js';
 import type { AccountsRepository } from '../storage/repositories/accounts.repo.js';
@@ -61,6 +61,7 @@ export class SyncEngine {
       contexts: deps.contexts,
       registry: deps.registry,
       schedule: { pollMs: deps.config.pollMs, window: deps.config, relistEveryMs: deps.config.relistEveryMs, leaseMs },
+      ...(deps.observer ? { observer: deps.observer } : {}),
       syncer: (holdLease) =>
         new CalendarSyncer({
           storage: deps.storage,

@@ -49,4 +49,22 @@ for (const { dialect, skip } of await dialects()) describe(`syncState recovery o
     assert.equal(res.body.length, 1);
     assert.equal(await syncState(), 'ok');
   });
+
+  test('stored credentials of the wrong shape ask for a reconnect (502 reauth_required), never a 500', async () => {
+    const [row] = await server.runtime.storage.db.selectFrom('accounts').select('id').execute();
+    const good = await server.runtime.services.accounts.readCredentials<Record<string, unknown>>(row!.id);
+    try {
+      for (const damaged of [{ ...good, password: 42 }, { serverUrl: dav.url }, ['not', 'an', 'object'], 'text']) {
+        await server.runtime.services.accounts.writeCredentials(row!.id, damaged);
+        const res = await a.get('/api/calendars');
+        assert.equal(res.status, 502, JSON.stringify(damaged));
+        assert.equal(res.body.error, 'reauth_required');
+        assert.match(res.body.message, /unreadable/);
+        assert.doesNotMatch(JSON.stringify(res.body), /pw/);
+      }
+    } finally {
+      await server.runtime.services.accounts.writeCredentials(row!.id, good);
+    }
+    assert.equal((await a.get('/api/calendars')).status, 200);
+  });
 });

@@ -109,11 +109,11 @@ for (const { dialect, skip } of await dialects()) {
     });
     after(async () => db?.drop());
 
-    test('clients create --json prints only the id and the secret; the secret is stored hashed', async () => {
+    test('clients create --json prints only the id and the secrets; the client secret is stored hashed', async () => {
       const r = await cli(env, ['clients', 'create', '--name', 'My app', '--redirect-uri', 'https://app.example/cb', '--redirect-uri', 'http://localhost:5173/cb', '--display-name', 'My App', '--json']);
       assert.equal(r.code, 0, r.err);
       const parsed = JSON.parse(r.out) as { clientId: string; clientSecret: string };
-      assert.deepEqual(Object.keys(parsed).sort(), ['clientId', 'clientSecret']);
+      assert.deepEqual(Object.keys(parsed).sort(), ['clientId', 'clientSecret', 'webhookSecret']);
       const show = await cli(env, ['clients', 'show', parsed.clientId, '--json']);
       assert.equal(show.code, 0);
       const client = JSON.parse(show.out);

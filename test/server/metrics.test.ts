@@ -159,7 +159,9 @@ for (const { dialect, skip } of await dialects()) describe(`sync metrics on ${di
     assert.equal(plain(failing, 'almanac_sync_calendars_failing'), 2);
     assert.ok((plain(failing, 'almanac_sync_lag_seconds') ?? 0) >= 600);
 
-    // A job past its time with no worker on it is due, and its wait is reported.
+    // A job past its time with no worker on it is due, and its wait is reported (the worker
+    // is stopped first, or it would take the job at once).
+    await server.runtime.stopBackground();
     await server.runtime.storage.db.updateTable('sync_jobs').set({ next_run_at: Date.now() - 120_000, lease_until: null }).execute();
     const due = await scrape(server);
     assert.equal(plain(due, 'almanac_sync_jobs_due'), 1);

@@ -13,19 +13,24 @@ export const REDIS_TEST_URL = process.env.ALMANAC_TEST_REDIS_URL ?? 'redis://127
 
 let pgAvailable: Promise<boolean> | undefined;
 
+/** One connection attempt; a loaded machine can take seconds to accept, so the bound is generous. */
+async function canConnect(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 10_000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 export function postgresAvailable(): Promise<boolean> {
-  pgAvailable ??= (async () => {
-    const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 2000 });
-    try {
-      await client.connect();
-      await client.query('select 1');
-      return true;
-    } catch {
-      return false;
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  })();
+  // A second attempt before skipping: a momentary refusal (connection slots of parallel test
+  // files) must not silently turn a whole file's PostgreSQL half into skips.
+  pgAvailable ??= (async () => (await canConnect()) || (await new Promise((r) => setTimeout(r, 1000)), await canConnect()))();
   return pgAvailable;
 }
 

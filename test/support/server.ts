@@ -51,7 +51,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     ...options.env,
   };
   const config = loadConfig(env);
-  const runtime = await createRuntime(config, { logStream, syncTuning: { tickMs: 50, leaseMs: 5_000 } });
+  const runtime = await createRuntime(config, { logStream, syncTuning: { tickMs: 50, leaseMs: 5_000 }, webhookTuning: { tickMs: 50, leaseMs: 5_000 } });
   const address = await runtime.app.listen({ port, host: '127.0.0.1' });
   if (options.sync) await runtime.startBackground();
   const server: TestServer = {

@@ -1,5 +1,6 @@
 import { Auth } from './auth.js';
 import { Calendars } from './calendars.js';
+import { Webhooks } from './webhooks.js';
 import { AlmanacError, AuthenticationError } from './errors.js';
 import { Events } from './events.js';
 import { DEFAULT_TIMEOUT_MS, HttpTransport } from './http.js';
@@ -345,6 +346,7 @@ export class AlmanacClient {
   readonly auth: Auth;
   readonly calendars: Calendars;
   readonly events: Events;
+  readonly webhooks: Webhooks;
 
   readonly #core: ClientCore;
 
@@ -353,6 +355,7 @@ export class AlmanacClient {
     this.auth = new Auth(this.#core);
     this.calendars = new Calendars(this.#core);
     this.events = new Events(this.#core);
+    this.webhooks = new Webhooks(this.#core);
   }
 
   /** Stores the tokens used by every call (what `auth.getToken` returned, or what you persisted). */

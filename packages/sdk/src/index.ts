@@ -4,6 +4,7 @@ export { Auth } from './auth.js';
 export type { GetTokenOptions } from './auth.js';
 export { Calendars } from './calendars.js';
 export { Events } from './events.js';
+export { Webhooks } from './webhooks.js';
 export {
   AlmanacError,
   AuthenticationError,

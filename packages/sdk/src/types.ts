@@ -370,12 +370,29 @@ export interface WebhookUnsubscribeResponse {
   message?: string;
 }
 
+/** Almanac extra: one entry of `GET /api/webhook-subscriptions`. */
+export interface WebhookSubscription {
+  channelId: string;
+  provider: Provider;
+  calendarId: string;
+  expiration?: number;
+  webhookUrl: string | null;
+  scope: string;
+  createdAt: string;
+}
+
+export interface WebhookSubscriptionsResponse {
+  subscriptions: WebhookSubscription[];
+}
+
 export type WebhookChangeType = 'created' | 'updated' | 'deleted';
 
 export type WebhookEvent = CalendarEvent & { changeType: WebhookChangeType };
 
 /** What Almanac POSTs to the client's webhook URL. */
 export interface WebhookDelivery {
+  /** Almanac extra: `calendar.changed` for these deliveries (others: `webhook.test`, `grant.reauth_required`, `grant.restored`). */
+  type?: 'calendar.changed';
   provider: Provider;
   userId: string;
   calendarId: string;

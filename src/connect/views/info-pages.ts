@@ -74,6 +74,7 @@ const ERROR_KEYS: Record<ErrorKind, string> = {
   invalid_request: 'invalidRequest',
   provider_denied: 'providerDenied',
   provider_error: 'providerError',
+  admin_consent_required: 'adminConsent',
   csrf: 'csrf',
   rate_limited: 'rateLimited',
   no_providers: 'noProviders',

@@ -173,6 +173,8 @@ export type ErrorKind =
   | 'invalid_request'
   | 'provider_denied'
   | 'provider_error'
+  /** The provider's organization requires an administrator to approve the application first. */
+  | 'admin_consent_required'
   | 'csrf'
   | 'rate_limited'
   | 'no_providers'

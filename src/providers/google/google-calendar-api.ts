@@ -15,6 +15,8 @@ export interface EventsListParams {
   maxResults?: number;
   pageToken?: string;
   showDeleted?: boolean;
+  /** Changes since an earlier listing (cannot be combined with the time range, order or iCalUID). */
+  syncToken?: string;
   /** A series and its exceptions share the master's iCalUID. */
   iCalUID?: string;
 }

@@ -8,6 +8,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { AccountRecord, AccountsRepository } from '../storage/repositories/accounts.repo.js';
 import type { ProviderRegistry, ProviderEntry } from '../providers/registry.js';
 import { ProviderError, type ProviderContext } from '../providers/types.js';
+import { failurePolicy } from './provider-failure-policy.js';
 
 export interface AccountHandle {
   account: AccountRecord;
@@ -68,7 +69,7 @@ export class AccountContexts {
       observe(err instanceof ProviderError ? err.code.toLowerCase() : 'error');
       if (err instanceof ProviderError) {
         err.provider ??= handle.account.provider;
-        if (err.code === 'AUTH_REVOKED' && handle.account.syncState !== 'reauth_required') {
+        if (failurePolicy(err).needsReconnect && handle.account.syncState !== 'reauth_required') {
           await this.accounts.setSyncState(handle.account.id, 'reauth_required');
         }
       }

@@ -12,7 +12,7 @@ import { ProviderError } from '../providers/types.js';
 import type { AccountRecord, AccountsRepository } from '../storage/repositories/accounts.repo.js';
 import type { CalendarsRepository } from '../storage/repositories/calendars.repo.js';
 import type { CalendarSyncRecord } from '../storage/repositories/calendar-sync.repo.js';
-import type { MirrorFreshness } from '../application/mirror-freshness.js';
+import type { MirrorFreshness } from './mirror-freshness.js';
 import type { AccountContexts, AccountHandle } from './account-contexts.js';
 
 export interface AccountCalendars {

@@ -1,0 +1,60 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+
+/**
+ * The keyed hash a push channel's secret token is stored as (`push_channels.token_hash`):
+ * a notification proves itself by echoing the token, which storage alone cannot supply.
+ */
+export function pushTokenHash(lookupKey: Buffer, token: string): string {
+  return createHmac('sha256', lookupKey).update(`push-channel:${token}`).digest('base64url');
+}
+
+export interface PushChannelRow {
+  id: string;
+  provider: string;
+  calendarRowId: string;
+  accountId: string;
+  expiresAt: number;
+}
+
+/** Push channels as notifications need them: found by id, checked against their token, ended. */
+export class PushChannelsRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly lookupKey: Buffer,
+  ) {}
+
+  async insert(r: { id: string; provider: string; calendarRowId: string; resourceId?: string; token: string; expiresAt: number }, now = Date.now()): Promise<void> {
+    await this.db
+      .insertInto('push_channels')
+      .values({ id: r.id, provider: r.provider, calendar_id: r.calendarRowId, resource_id: r.resourceId ?? null, token_hash: pushTokenHash(this.lookupKey, r.token), expires_at: r.expiresAt, created_at: now })
+      .execute();
+  }
+
+  /** The channel when `token` is its secret; undefined for an unknown channel, another provider's, or a wrong token. */
+  async verify(provider: string, id: string, token: string): Promise<PushChannelRow | undefined> {
+    const row = await this.db
+      .selectFrom('push_channels')
+      .innerJoin('calendars', 'calendars.id', 'push_channels.calendar_id')
+      .select(['push_channels.id', 'push_channels.provider', 'push_channels.calendar_id', 'push_channels.token_hash', 'push_channels.expires_at', 'calendars.account_id'])
+      .where('push_channels.id', '=', id)
+      .where('push_channels.provider', '=', provider)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const expected = Buffer.from(row.token_hash);
+    const actual = Buffer.from(pushTokenHash(this.lookupKey, token));
+    if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return undefined;
+    return { id: row.id, provider: row.provider, calendarRowId: row.calendar_id, accountId: row.account_id, expiresAt: Number(row.expires_at) };
+  }
+
+  /** Marks a channel due for renewal now (the provider asked for reauthorization). */
+  async expireNow(id: string, now = Date.now()): Promise<void> {
+    await this.db.updateTable('push_channels').set({ expires_at: now }).where('id', '=', id).execute();
+  }
+
+  /** Forgets a channel the provider has ended. */
+  async delete(id: string): Promise<void> {
+    await this.db.deleteFrom('push_channels').where('id', '=', id).execute();
+  }
+}
