@@ -37,8 +37,16 @@ function wantsFresh(header: string | string[] | undefined): boolean {
   return /(^|,)\s*(no-cache|no-store|max-age=0)\s*(,|$)/i.test(value);
 }
 
+/**
+ * The list's events keep every field they have (`additionalProperties`), which makes the
+ * schema-compiled serializer walk each event's keys twice; JSON.stringify writes the same
+ * body in less time (a sixth of a mirror read of 50 events went to serialising). Every
+ * value is a domain CalendarEvent, so there is nothing for the schema to coerce.
+ */
+const plainJson = { serializerCompiler: () => (data: unknown) => JSON.stringify(data) } as const;
+
 export function registerEventsRoutes(app: FastifyInstance, deps: EventsDeps): void {
-  app.get('/api/events', { preHandler: deps.guard('any'), schema: eventSchemas.list, ...noValidation }, async (request, reply) => {
+  app.get('/api/events', { preHandler: deps.guard('any'), schema: eventSchemas.list, ...noValidation, ...plainJson }, async (request, reply) => {
     const auth = requireAuth(request);
     const q = parseListQuery(request.query as Record<string, unknown>);
     const result = await deps.reader.list(auth.userId, q, { noCache: wantsFresh(request.headers['cache-control']), log: request.log });

@@ -77,8 +77,10 @@ export class EventReader {
   async list(userId: string, q: ListEventsQuery, options: { noCache: boolean; log: FastifyBaseLogger }): Promise<ListResult> {
     const { deps } = this;
     const now = (deps.now ?? Date.now)();
-    const fingerprint = queryFingerprint({ userId, start: q.start, end: q.end, singleEvents: q.singleEvents, calendarIds: q.calendarIds });
-    const state: CursorState | undefined = q.nextPageToken !== undefined ? deps.cursors.decode(q.nextPageToken, fingerprint) : undefined;
+    // Only a page that reads or writes a cursor needs the digest (a single-page read does not).
+    let digest: string | undefined;
+    const fingerprint = (): string => (digest ??= queryFingerprint({ userId, start: q.start, end: q.end, singleEvents: q.singleEvents, calendarIds: q.calendarIds }));
+    const state: CursorState | undefined = q.nextPageToken !== undefined ? deps.cursors.decode(q.nextPageToken, fingerprint()) : undefined;
     const dir = await deps.directory.list(userId, options.log, { noCache: options.noCache && !state?.mirror?.length });
     // Everything failed: that is a provider failure, not an empty calendar.
     if (dir.listed.length === 0 && dir.failures[0]) throw dir.failures[0].error;
@@ -138,7 +140,7 @@ export class EventReader {
           : undefined;
       return {
         events: page.entries.map((e) => e.event),
-        ...(next ? { nextPageToken: deps.cursors.encode(next, fingerprint) } : {}),
+        ...(next ? { nextPageToken: deps.cursors.encode(next, fingerprint()) } : {}),
         errors: failures,
         source,
         ageSeconds,
@@ -165,7 +167,7 @@ export class EventReader {
     const nextState = merged.nextState && { ...merged.nextState, ...mirrorState };
     return {
       events: merged.events,
-      ...(nextState ? { nextPageToken: deps.cursors.encode(nextState, fingerprint) } : {}),
+      ...(nextState ? { nextPageToken: deps.cursors.encode(nextState, fingerprint()) } : {}),
       errors: [...failures, ...toErrorEntries(merged.failures)],
       source,
       ageSeconds,

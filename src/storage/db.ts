@@ -5,7 +5,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import pg from 'pg';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
@@ -86,17 +86,42 @@ export function openStorage(options: { databaseUrl?: string; dataDir: string }):
  * Safe because Kysely runs one query at a time on its single SQLite connection.
  */
 function withStatementCache(sqlite: SQLite.Database, max = 500): SqliteDatabase {
-  const statements = new Map<string, SQLite.Statement>();
+  const statements = new Map<string, SqliteStatement>();
   return {
     close: () => sqlite.close(),
     prepare(sql) {
       let statement = statements.get(sql);
       if (!statement) {
         if (statements.size >= max) statements.clear();
-        statement = sqlite.prepare(sql);
+        statement = withRowsBuiltInJs(sqlite.prepare(sql));
         statements.set(sql, statement);
       }
       return statement;
+    },
+  };
+}
+
+/**
+ * better-sqlite3 builds each row object in C++, setting every column by name through
+ * V8's API (the name internalised again per row): for a page of mirror rows that was a
+ * quarter of the read. The same statement in raw mode returns arrays, and the objects
+ * are built here from the column names read once. Same rows, same order of keys; a name
+ * selected twice keeps its last value, as better-sqlite3 does.
+ */
+function withRowsBuiltInJs(statement: SQLite.Statement): SqliteStatement {
+  if (!statement.reader) return statement;
+  const names = statement.columns().map((c) => c.name);
+  statement.raw(true);
+  // One object literal per statement (`{"id": v[0], …}`): every row of it gets the same
+  // shape at once, where assigning names in a loop shared one slow, megamorphic store
+  // among all statements. The names are the statement's own columns, quoted by JSON.
+  const toRow = new Function('v', `return {${names.map((n, i) => `${JSON.stringify(n)}: v[${i}]`).join(', ')}};`) as (values: unknown[]) => Record<string, unknown>;
+  return {
+    reader: true,
+    all: (parameters) => (statement.all(parameters) as unknown[][]).map(toRow),
+    run: (parameters) => statement.run(parameters),
+    *iterate(parameters) {
+      for (const values of statement.iterate(parameters) as IterableIterator<unknown[]>) yield toRow(values);
     },
   };
 }

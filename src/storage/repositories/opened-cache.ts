@@ -4,25 +4,28 @@
  * setup per row dominates a mirror read otherwise. Encryption at rest is about what
  * the database holds: plaintext lives in this process's memory while it serves anyway.
  *
- * An entry is keyed by the row's associated data and the sealed value's IV and tag. The
- * IV is random per seal, so a rewritten row never hits an old entry; and the tag binds
- * the IV, associated data and ciphertext, so a hit can only ever return what an
- * authenticated decryption of that same row produced (a row whose body was tampered with
- * but kept its IV and tag gets the genuine content, or fails once evicted). Values are
- * frozen: callers share them and must copy before changing anything. The oldest entry
- * goes first once `capacity` is reached.
+ * An entry is found by the sealed value's IV and tag and counts only for the associated
+ * data it was opened with. The IV is random per seal, so a rewritten row never hits an
+ * old entry; and the tag binds the IV, associated data and ciphertext, so a hit can only
+ * ever return what an authenticated decryption of that same row produced (a row whose
+ * body was tampered with but kept its IV and tag gets the genuine content, or fails once
+ * evicted; a sealed value copied onto another row has other associated data and is
+ * opened, which fails). The IV and tag alone are the map's key, not joined with the
+ * associated data: that join and hashing the longer key showed in every mirror read.
+ * Values are frozen: callers share them and must copy before changing anything. The
+ * oldest entry goes first once `capacity` is reached.
  */
 export class OpenedCache<T> {
-  private readonly entries = new Map<string, T>();
+  private readonly entries = new Map<string, { associatedData: string; value: T }>();
 
   constructor(private readonly capacity: number) {}
 
   get(associatedData: string, sealed: string, open: () => T): T {
-    const key = `${associatedData}\u0000${sealIdentity(sealed)}`;
+    const key = sealIdentity(sealed);
     const hit = this.entries.get(key);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined && hit.associatedData === associatedData) return hit.value;
     const value = deepFreeze(open());
-    this.entries.set(key, value);
+    this.entries.set(key, { associatedData, value });
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
     return value;
   }
