@@ -50,3 +50,15 @@ test('the oldest entry goes first at capacity; values are frozen', () => {
   open(rows[0]!.aad, rows[0]!.sealed);
   assert.equal(counter.opens, 4);
 });
+
+test('what its writer remembered is served without opening, and only for the row it was sealed for', () => {
+  const counter = { opens: 0 };
+  const cache = new OpenedCache<{ text: string }>(10);
+  const open = opener(cache, counter);
+  const sealed = box.seal('written here', 'event:c1:i:e1');
+  cache.remember('event:c1:i:e1', sealed, () => ({ text: 'written here' }));
+  assert.equal(open('event:c1:i:e1', sealed).text, 'written here');
+  assert.equal(counter.opens, 0);
+  // Copied onto another row, the value is opened (and fails), as with any other entry.
+  assert.throws(() => open('event:c2:i:e9', sealed));
+});

@@ -21,11 +21,18 @@ export class OpenedCache<T> {
   constructor(private readonly capacity: number) {}
 
   get(associatedData: string, sealed: string, open: () => T): T {
-    const key = sealIdentity(sealed);
-    const hit = this.entries.get(key);
+    const hit = this.entries.get(sealIdentity(sealed));
     if (hit !== undefined && hit.associatedData === associatedData) return hit.value;
-    const value = deepFreeze(open());
-    this.entries.set(key, { associatedData, value });
+    return this.remember(associatedData, sealed, open);
+  }
+
+  /**
+   * Keeps what `sealed` holds, known without opening it (its writer just sealed it):
+   * `plain` must give exactly what opening it would.
+   */
+  remember(associatedData: string, sealed: string, plain: () => T): T {
+    const value = deepFreeze(plain());
+    this.entries.set(sealIdentity(sealed), { associatedData, value });
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
     return value;
   }
