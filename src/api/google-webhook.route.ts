@@ -21,7 +21,17 @@ function header(value: string | string[] | undefined): string | undefined {
 }
 
 export function registerGoogleWebhookRoute(app: FastifyInstance, deps: { notifications: PushNotifications }): void {
-  app.post('/webhooks/google', { schema: { hide: true } }, async (request, reply) => {
+  app.post(
+    '/webhooks/google',
+    {
+      schema: {
+        tags: ['Provider notifications'],
+        summary: 'Google Calendar push notifications',
+        description:
+          'Called by Google, not by applications: a notification of a push channel Almanac opened (events.watch). The `X-Goog-Channel-ID`, `X-Goog-Channel-Token` and `X-Goog-Resource-ID` headers must match a stored channel; `sync` messages are acknowledged, `exists` makes the calendar’s sync due. 200 when accepted, 400 without the headers, 401 when they match no channel.',
+      },
+    },
+    async (request, reply) => {
     const h = request.headers;
     const channelId = header(h['x-goog-channel-id']);
     const state = header(h['x-goog-resource-state']);

@@ -32,7 +32,18 @@ interface Notification {
 }
 
 export function registerMicrosoftWebhookRoute(app: FastifyInstance, deps: MicrosoftWebhookDeps): void {
-  app.post(MICROSOFT_WEBHOOK_PATH, { schema: { hide: true }, bodyLimit: 1024 * 1024 }, async (request, reply) => {
+  app.post(
+    MICROSOFT_WEBHOOK_PATH,
+    {
+      schema: {
+        tags: ['Provider notifications'],
+        summary: 'Microsoft Graph change notifications',
+        description:
+          'Called by Microsoft Graph, not by applications. With `?validationToken=` (the subscription handshake) the token is echoed as text/plain; a notification collection `{ "value": [...] }` is 202, each notification counting only when its `subscriptionId` and `clientState` match a stored channel; anything else is 400.',
+      },
+      bodyLimit: 1024 * 1024,
+    },
+    async (request, reply) => {
     const query = request.query as Record<string, unknown>;
     const validationToken = query.validationToken;
     if (typeof validationToken === 'string') {
