@@ -3,8 +3,9 @@
  * the delta feed, arrive signed; a series edit arrives as its occurrences; the application's
  * own writes through the API are not echoed back. With polling set to an hour, a Graph
  * notification to POST /webhooks/microsoft is the only thing that can make a change
- * arrive: it does, within 2 s of the notification; one with a wrong clientState delivers
- * nothing.
+ * arrive: it does, within 2 s of the notification, also when an API-only instance receives
+ * it and a worker ticking at production pace delivers; one with a wrong clientState delivers
+ * nothing, one Graph repeats delivers once, a `missed` lifecycle event catches up.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -244,6 +245,24 @@ for (const { dialect, skip } of await dialects()) describe(`webhooks with Micros
       t.diagnostic(`notification → signed delivery (create, update, series, delete): ${latencies.join(', ')} ms`);
       assert.ok(latencies.every((l) => l <= PUSH_BOUND_MS), `latencies ${latencies.join(', ')} ms`);
       assert.ok(ms.subscriptions.deliveries.filter((d) => d.kind === 'notification').every((d) => d.status === 202 && d.ms < 3_000), 'every notification answered within Graph’s 3 s');
+    });
+
+    test('a notification Graph sends twice delivers the change once; a missed lifecycle event catches up', async () => {
+      await settled();
+      const count = receiver.requests.length;
+      const twice = seed('Notified twice', 11);
+      const statuses = await Promise.all([ms.subscriptions.notify(calendarId, twice.id, 'created'), ms.subscriptions.notify(calendarId, twice.id, 'created')]);
+      assert.deepEqual(statuses, [[202], [202]]);
+      await next(count, 'the twice-notified change');
+      await new Promise((r) => setTimeout(r, 1_000));
+      await settled();
+      assert.deepEqual(receiver.requests.slice(count).map((r) => verified(r).events.map((e) => e.title)), [['Notified twice']]);
+
+      const missed = seed('Missed by Graph', 12);
+      const [channelId] = [...ms.subscriptions.byId.keys()];
+      assert.equal(await ms.subscriptions.lifecycle(channelId!, 'missed'), 202);
+      const d = await next(count + 1, 'the change caught up after a missed event');
+      assert.deepEqual(d.events.map((e) => [e.id, e.changeType]), [[missed.id, 'created']]);
     });
   });
 
