@@ -22,6 +22,9 @@ import { EventReader } from './application/event-reader.js';
 import { EventWriter } from './application/event-writer.js';
 import { MirrorFreshness } from './application/mirror-freshness.js';
 import { AccountDisconnector } from './connect/account-disconnector.js';
+import { PushNotifications } from './api/push-notifications.js';
+import { registerGoogleWebhookRoute } from './api/google-webhook.route.js';
+import type { AccountRecord } from './storage/repositories/accounts.repo.js';
 import type { ConnectPages } from './connect/connect-pages.js';
 import { wantsJson } from './connect/connect-pages.js';
 import { registerConnectRoutes, type ConnectBaseDeps } from './connect/connect.routes.js';
@@ -72,6 +75,8 @@ export interface AppDeps {
   pages: ConnectPages;
   /** Makes an account's sync due now (after a write through the API). */
   syncSoon(accountId: string): Promise<void>;
+  /** Stops an account's provider push channels before it is disconnected. */
+  stopPush?(account: AccountRecord): Promise<void>;
   metrics: Metrics;
   readiness: Readiness;
   /** Where logs go: the server's stdout writer, or a test's collector. */
@@ -110,7 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const ipLimit = createIpLimit(limiter, config.rateLimit.perIp);
   const guard = createBearerGuard({ tokens: services.tokens, limiter, limits: config.rateLimit });
   const secureCookies = config.publicUrl.startsWith('https://');
-  const disconnector = new AccountDisconnector(services.accounts, registry);
+  const disconnector = new AccountDisconnector(services.accounts, registry, deps.stopPush);
   const sessions = new SessionLoader(keys.cookies, services.clientsRepo, pages);
   const contexts = new AccountContexts(services.accounts, registry, (provider, outcome, seconds) => {
     deps.metrics.providerCalls.inc({ provider, outcome });
@@ -179,6 +184,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const reader = new EventReader({ directory, contexts, mirror: services.mirror, calendarSync: services.calendarSync, freshness, cursors: createCursorCodec(keys.cursors) });
   const writer = new EventWriter({ directory, contexts, calendarSync: services.calendarSync, syncSoon: deps.syncSoon, echoes: services.webhooks });
   registerEventsRoutes(app, { guard, reader, writer });
+  const notifications = new PushNotifications({ channels: services.pushChannels, calendarSync: services.calendarSync, syncSoon: deps.syncSoon, now: Date.now });
+  registerGoogleWebhookRoute(app, { notifications });
   const signer = new WebhookSigner(keys.webhookSigningSeed);
   registerWebhooksRoutes(app, {
     guard,

@@ -20,6 +20,8 @@ import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { describeDatabase, migrateToLatest, openStorage, type Storage } from './storage/db.js';
 import { AccountContexts } from './application/account-contexts.js';
 import { SyncEngine } from './sync/sync-engine.js';
+import { PushChannelKeeper, PUSH_CHANNEL_TTL_MS } from './sync/push-channel-keeper.js';
+import { randomToken } from './crypto/secret-hash.js';
 import { Webhooks } from './webhooks/webhooks.js';
 
 /** How long a start waits for Redis before serving (then rate limits count in memory until it comes). */
@@ -149,7 +151,24 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const syncSoon = async (accountId: string) => {
     await engine.current?.syncSoon(accountId);
   };
-  const app = await buildApp({ config, keys, services, rateLimitStore, registry, userServerFetch, google, microsoft, pages: createHtmlPages(keys.cookies), syncSoon, logStream: options.logStream, metrics, readiness });
+  const contexts = new AccountContexts(services.accounts, registry, observe);
+  const push = new PushChannelKeeper({
+    channels: services.pushChannels,
+    contexts,
+    registry,
+    settings: {
+      // Providers deliver to https addresses only.
+      enabled: config.sync.push && config.publicUrl.startsWith('https://'),
+      publicUrl: config.publicUrl,
+      ttlMs: PUSH_CHANNEL_TTL_MS,
+      // Renewed well before it lapses: a few safety-net polls, and never later than an hour before.
+      renewBeforeMs: Math.max(3 * config.sync.pushedPollMs, 3_600_000),
+    },
+    newToken: () => randomToken(),
+    now: Date.now,
+  });
+  const stopPush = (account: Parameters<PushChannelKeeper['stopForAccount']>[0]) => push.stopForAccount(account, app.log);
+  const app = await buildApp({ config, keys, services, rateLimitStore, registry, userServerFetch, google, microsoft, pages: createHtmlPages(keys.cookies), syncSoon, stopPush, logStream: options.logStream, metrics, readiness });
   const webhooks = new Webhooks({
     config: config.webhooks,
     allowPrivateNetworks: config.allowPrivateNetworks,
@@ -165,8 +184,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     config: config.sync,
     storage,
     repos: services,
-    contexts: new AccountContexts(services.accounts, registry, observe),
+    contexts,
     registry,
+    push,
     log: app.log,
     observer: webhooks.notifier,
     ...options.syncTuning,

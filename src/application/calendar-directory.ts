@@ -67,7 +67,9 @@ export class CalendarDirectory {
     const all = await deps.accounts.listForUserWithListing(userId);
     const accounts = all.filter(({ account: a }) => (options.only === undefined || a.provider === options.only) && a.provider !== options.except);
     const storedFor = new Set(
-      accounts.filter(({ account: a, calendarsListedAt }) => deps.freshness.listingUsable(a.provider, calendarsListedAt, now, options.noCache === true)).map((a) => a.account.id),
+      accounts
+        .filter(({ account: a, calendarsListedAt, pushUntil }) => deps.freshness.listingUsable(a.provider, calendarsListedAt, now, options.noCache === true, pushUntil))
+        .map((a) => a.account.id),
     );
     const stored = await deps.calendars.listForAccountsWithSync([...storedFor]);
 

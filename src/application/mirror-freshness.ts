@@ -3,7 +3,9 @@
  * (`fresh`) a calendar is served from the mirror when its first full listing completed,
  * the range lies inside the window it holds, no write through the API is still waiting
  * for a sync to confirm it, and its last successful sync is at most two poll intervals
- * old (plus a little slack for a pass in progress). `mirror` serves any synced calendar
+ * old (plus a little slack for a pass in progress) — two of the slower pushed intervals
+ * while a push channel is open on it, since the provider then says when it changed and
+ * a notification makes reads go live until the sync it asks for. `mirror` serves any synced calendar
  * whatever its age; `live` never uses the mirror.
  */
 import type { ReadMode, SyncConfig } from '../config/config.js';
@@ -25,10 +27,21 @@ export class MirrorFreshness {
     return 2 * this.config.pollMs[provider] + SLACK_MS;
   }
 
-  /** Whether the stored calendar list of an account (listed at `listedAt`) may stand in for a live listing. */
-  listingUsable(provider: ProviderId, listedAt: number | null, now: number, noCache: boolean): boolean {
+  /**
+   * Whether the stored calendar list of an account (listed at `listedAt`) may stand in for a
+   * live listing. An account with an open push channel is listed at the slower pushed
+   * interval, so its list counts as fresh for as long (channels watch events, not the list
+   * of calendars: a calendar added at the provider appears within that interval).
+   */
+  listingUsable(provider: ProviderId, listedAt: number | null, now: number, noCache: boolean, pushUntil: number | null = null): boolean {
     if (noCache || this.mode === 'live' || listedAt === null) return false;
-    return this.mode === 'mirror' || now - listedAt <= this.maxAgeMs(provider);
+    return this.mode === 'mirror' || now - listedAt <= this.maxAgeFor(provider, pushUntil, now);
+  }
+
+  /** Two poll intervals, or two pushed intervals while a push channel is open. */
+  private maxAgeFor(provider: ProviderId, pushUntil: number | null, now: number): number {
+    const pushed = pushUntil !== null && pushUntil > now;
+    return pushed ? Math.max(2 * this.config.pushedPollMs + SLACK_MS, this.maxAgeMs(provider)) : this.maxAgeMs(provider);
   }
 
   /** Whether this calendar's events in [start, end) may come from the mirror. */
@@ -37,6 +50,6 @@ export class MirrorFreshness {
     if (!covers(state.window, range.start, range.end)) return false;
     if (this.mode === 'mirror') return true;
     if (state.writeGeneration > state.syncedGeneration) return false;
-    return now - state.lastSuccessAt <= this.maxAgeMs(provider);
+    return now - state.lastSuccessAt <= this.maxAgeFor(provider, state.pushUntil, now);
   }
 }

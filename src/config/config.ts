@@ -42,6 +42,11 @@ export interface SyncConfig {
   /** Account jobs one instance runs at once. */
   concurrency: number;
   readMode: ReadMode;
+  /**
+   * ALMANAC_PUSH: open provider push channels (Google events.watch) on synced calendars.
+   * Only takes effect when the public URL is https, as providers call https addresses only.
+   */
+  push: boolean;
 }
 
 export interface WebhookConfig {
@@ -209,6 +214,7 @@ function syncConfig(env: Env): SyncConfig {
     relistEveryMs: int(env, 'ALMANAC_MIRROR_RELIST_HOURS', 24, 1, 24 * 365) * 3_600_000,
     concurrency: int(env, 'ALMANAC_SYNC_CONCURRENCY', 4, 1, 256),
     readMode: oneOf(env, 'ALMANAC_READ_MODE', 'fresh', ['live', 'fresh', 'mirror'] as const),
+    push: oneOf(env, 'ALMANAC_PUSH', 'on', ['on', 'off'] as const) === 'on',
   };
 }
 

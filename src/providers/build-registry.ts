@@ -91,6 +91,7 @@ export function buildProviderRegistry(config: Config): BuiltRegistry {
     registry.register('google', {
       adapter,
       changes: adapter.changes,
+      push: adapter.push,
       fetch: configuredFetch,
       revoke: async (stored) => oauth.revoke(decodeOAuthCredentials(stored).refreshToken),
       grantCovers: (grantedScopes, scope) => oauth.calendarPermissionGranted(grantedScopes, scope),

@@ -160,7 +160,7 @@ export interface CalendarSyncTable {
   last_relisted_at: number | null;
   last_error_code: string | null;
   last_error_message: string | null;
-  /** Bumped by writes through the API; the mirror is behind until a sync catches up. */
+  /** Bumped by writes through the API and by push notifications; the mirror is behind until a sync catches up. */
   write_generation: Generated<number>;
   /** The write_generation the last completed sync started after. */
   synced_generation: Generated<number>;

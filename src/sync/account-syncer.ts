@@ -10,7 +10,7 @@ import type { Kysely } from 'kysely';
 import type { ProviderId } from '../domain/calendar.js';
 import type { AccountContexts } from '../application/account-contexts.js';
 import type { ProviderRegistry } from '../providers/registry.js';
-import { ProviderError } from '../providers/types.js';
+import { ProviderError, type ProviderContext } from '../providers/types.js';
 import type { Storage } from '../storage/db.js';
 import type { AccountsRepository } from '../storage/repositories/accounts.repo.js';
 import type { CalendarsRepository } from '../storage/repositories/calendars.repo.js';
@@ -18,12 +18,15 @@ import type { CalendarSyncRepository } from '../storage/repositories/calendar-sy
 import type { ClaimedJob, SyncJobsRepository } from '../storage/repositories/sync-jobs.repo.js';
 import type { Database } from '../storage/schema.js';
 import { LeaseLostError, type CalendarSyncer, type MirrorObserver } from './calendar-syncer.js';
+import type { PushChannelKeeper } from './push-channel-keeper.js';
 import { failurePolicy, retryDelayMs } from '../application/provider-failure-policy.js';
 import { desiredWindow, type WindowSettings } from './sync-window.js';
 
 export interface SyncSchedule {
   /** How often an account of each provider is polled. */
   pollMs: Record<ProviderId, number>;
+  /** How often an account is polled while every calendar of it has a push channel (the safety net). */
+  pushedPollMs: number;
   window: WindowSettings;
   /** How often a calendar is relisted to move its window (and catch anything a feed missed). */
   relistEveryMs: number;
@@ -40,6 +43,8 @@ export interface AccountSyncerDeps {
   registry: ProviderRegistry;
   schedule: SyncSchedule;
   syncer: (holdLease: HoldLease) => CalendarSyncer;
+  /** Push channels of providers that have them; absent: polling only. */
+  push?: PushChannelKeeper;
   /** Told when a run finds the account's grant refused or working again. */
   observer?: Pick<MirrorObserver, 'grantChanged'>;
   now(): number;
@@ -53,8 +58,8 @@ export class AccountSyncer {
   constructor(private readonly deps: AccountSyncerDeps) {}
 
   /** Next poll: the provider's interval with ±10 % jitter, so accounts connected together spread out. */
-  private nextPoll(provider: ProviderId, now: number): number {
-    const interval = this.deps.schedule.pollMs[provider];
+  private nextPoll(provider: ProviderId, now: number, pushed = false): number {
+    const interval = pushed ? Math.max(this.deps.schedule.pushedPollMs, this.deps.schedule.pollMs[provider]) : this.deps.schedule.pollMs[provider];
     const random = this.deps.random ?? Math.random;
     return now + Math.round(interval * (0.9 + 0.2 * random()));
   }
@@ -97,10 +102,20 @@ export class AccountSyncer {
       const writesSeen = new Map((await deps.calendarSync.listFor(known.map((r) => r.id))).map((s) => [s.calendarId, s.writeGeneration]));
       const handle = await deps.contexts.open(account, jobLog, abort.signal);
       const listed = await deps.contexts.run(handle, (ctx) => entry.adapter.listCalendars(ctx));
+      const run = <T>(call: (ctx: ProviderContext) => Promise<T>): Promise<T> => deps.contexts.run(handle, call);
+      if (deps.push && entry.push) {
+        // Channels of calendars about to be forgotten are stopped while their rows still say which.
+        const listedIds = new Set(listed.map((c) => c.id));
+        await deps.push.stopForCalendars(known.filter((r) => !listedIds.has(r.calendar.id)).map((r) => r.id), run, jobLog);
+      }
       const reconciled = await deps.storage.transaction(async (tx) => {
         if (!(await holdLease(tx))) throw new LeaseLostError();
         return deps.calendars.in(tx).reconcile(account.id, listed, now);
       });
+      // Channels are opened before the calendars are read: a change made before a channel is
+      // stored (and its notification refused) is then still found by this run's passes.
+      // With a channel on every calendar the provider says when something changed; polling stays as a slower safety net.
+      const pushed = deps.push && entry.push ? await deps.push.maintain(handle, reconciled.records, run, jobLog) : false;
       const states = new Map((await deps.calendarSync.listFor(reconciled.records.map((r) => r.id))).map((s) => [s.calendarId, s]));
       const desired = desiredWindow(now, deps.schedule.window);
       const syncer = deps.syncer(holdLease);
@@ -120,7 +135,7 @@ export class AccountSyncer {
           await deps.calendarSync.recordFailure(record.id, err.code, err.message);
         }
       }
-      const nextRunAt = yielded ? deps.now() : this.nextPoll(account.provider, deps.now());
+      const nextRunAt = yielded ? deps.now() : this.nextPoll(account.provider, deps.now(), pushed && reconciled.records.length > 0);
       await deps.jobs.finish(job, { kind: 'success', at: deps.now(), nextRunAt, calendarsListedAt: now });
       if (account.syncState === 'reauth_required') await this.tellGrant(account.id, 'ok', jobLog);
     } catch (err) {

@@ -16,6 +16,7 @@ import type { SyncJobsRepository } from '../storage/repositories/sync-jobs.repo.
 import { AccountSyncer } from './account-syncer.js';
 import { CalendarSyncer, type MirrorObserver } from './calendar-syncer.js';
 import { SyncWorker } from './sync-worker.js';
+import type { PushChannelKeeper } from './push-channel-keeper.js';
 
 export interface SyncRepositories {
   accounts: AccountsRepository;
@@ -33,6 +34,8 @@ export interface SyncEngineDeps {
   registry: ProviderRegistry;
   log: FastifyBaseLogger;
   observer?: MirrorObserver;
+  /** Keeps provider push channels open on synced calendars (when this deployment can receive them). */
+  push?: PushChannelKeeper;
   now?: () => number;
   /** Tuning for tests; production uses the defaults. */
   tickMs?: number;
@@ -60,7 +63,8 @@ export class SyncEngine {
       ...deps.repos,
       contexts: deps.contexts,
       registry: deps.registry,
-      schedule: { pollMs: deps.config.pollMs, window: deps.config, relistEveryMs: deps.config.relistEveryMs, leaseMs },
+      schedule: { pollMs: deps.config.pollMs, pushedPollMs: deps.config.pushedPollMs, window: deps.config, relistEveryMs: deps.config.relistEveryMs, leaseMs },
+      ...(deps.push ? { push: deps.push } : {}),
       ...(deps.observer ? { observer: deps.observer } : {}),
       syncer: (holdLease) =>
         new CalendarSyncer({

@@ -23,3 +23,18 @@ export async function syncNow(runtime: Runtime, accountRowId: string, timeoutMs 
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/**
+ * Waits for the run a new connection starts by itself. Call before syncNow right after
+ * connecting: a claim already in flight when syncNow asks can carry an earlier claim time
+ * than the request, and then looks like a run that started before it.
+ */
+export async function firstSyncDone(runtime: Runtime, accountRowId: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await runtime.storage.db.selectFrom('sync_jobs').selectAll().where('account_id', '=', accountRowId).executeTakeFirst();
+    if (job && job.lease_owner === null && (job.last_success_at !== null || job.last_error_at !== null)) return;
+    assert.ok(Date.now() < deadline, `the first sync finished in time (job: ${JSON.stringify(job)})`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

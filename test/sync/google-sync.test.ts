@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, type TestServer } from '../support/server.js';
-import { syncNow as syncNowFor } from '../support/sync-now.js';
+import { firstSyncDone, syncNow as syncNowFor } from '../support/sync-now.js';
 import { dialects } from '../support/databases.js';
 import { api, finishConnect, openConnect } from '../support/connect-flow.js';
 import { connectGoogle, googleEnv } from '../support/google-connect.js';
@@ -110,6 +110,7 @@ for (const { dialect, skip } of await dialects()) describe(`sync engine with Goo
     assert.equal((await connectGoogle(server, s)).status, 303);
     a = Object.assign(api(server.url, (await finishConnect(server.url, s, client)).access_token), { url: server.url });
     accountRowId = (await server.runtime.storage.db.selectFrom('accounts').select('id').executeTakeFirstOrThrow()).id;
+    await firstSyncDone(server.runtime, accountRowId);
     await syncNow();
   });
 
@@ -175,5 +176,42 @@ for (const { dialect, skip } of await dialects()) describe(`sync engine with Goo
     const ids = events.map((e) => `${e.calendarId}|${e.id}`);
     assert.equal(new Set(ids).size, ids.length, 'no event twice');
     assert.ok(apiRequests().length > 0);
+  });
+});
+
+describe('Google requests and the configured provider timeout', () => {
+  let emulator: GoogleEmulator;
+  let server: TestServer;
+
+  before(async () => {
+    emulator = await startGoogleEmulator();
+    emulator.addUser('slow@example.com');
+    server = await startServer({ env: { ...googleEnv(emulator), ALMANAC_PROVIDER_TIMEOUT_MS: '1000' } });
+  });
+
+  after(async () => {
+    await server?.close();
+    await emulator?.close();
+  });
+
+  test('a Google request that hangs is abandoned after ALMANAC_PROVIDER_TIMEOUT_MS', async () => {
+    const client = await server.createClient();
+    emulator.setConsent({ action: 'grant-all' }, 'slow@example.com');
+    const s = await openConnect(server.url, { client_id: client.clientId, user_id: 'slow' });
+    assert.equal((await connectGoogle(server, s)).status, 303);
+    const a = api(server.url, (await finishConnect(server.url, s, client)).access_token);
+    const hold = emulator.holdRequests({ count: 1000 });
+    try {
+      const started = Date.now();
+      const res = await fetch(`${server.url}/api/events?${new URLSearchParams({ start: iso(Date.now()), end: iso(Date.now() + DAY) })}`, {
+        headers: { authorization: `Bearer ${a.token}`, 'cache-control': 'no-cache' },
+      });
+      const elapsed = Date.now() - started;
+      assert.ok(res.status >= 500, `an error answer (${res.status})`);
+      assert.ok(elapsed < 6_000, `answered after ${elapsed} ms, not held until Google answers`);
+      assert.ok(hold.waiting() >= 1, 'the request did reach Google and hang there');
+    } finally {
+      hold.release();
+    }
   });
 });

@@ -117,6 +117,23 @@ export class GoogleCalendarApi {
     );
   }
 
+  /** events.watch: a push channel on a calendar's events. Not repeated: a second channel with the same id is refused. */
+  async watchEvents(ctx: GoogleContext, calendarId: string, watch: WatchRequest): Promise<GoogleChannel> {
+    return required(
+      await this.http.send<GoogleChannel>(ctx, {
+        method: 'POST',
+        path: `/calendars/${enc(calendarId)}/events/watch`,
+        body: { id: watch.id, type: 'web_hook', address: watch.address, token: watch.token, params: { ttl: String(watch.ttlSeconds) } },
+        idempotent: false,
+      }),
+    );
+  }
+
+  /** channels.stop; stopping twice changes nothing, so it may be repeated. */
+  async stopChannel(ctx: GoogleContext, channel: { id: string; resourceId: string }): Promise<void> {
+    await this.http.send<unknown>(ctx, { method: 'POST', path: '/channels/stop', body: channel, idempotent: true });
+  }
+
   async deleteEvent(ctx: GoogleContext, calendarId: string, eventId: string, options: WriteOptions = {}): Promise<void> {
     await this.http.send<unknown>(ctx, {
       method: 'DELETE',
@@ -125,6 +142,23 @@ export class GoogleCalendarApi {
       idempotent: true,
     });
   }
+}
+
+export interface WatchRequest {
+  id: string;
+  address: string;
+  token: string;
+  ttlSeconds: number;
+}
+
+export interface GoogleChannel {
+  kind?: string;
+  id?: string;
+  resourceId?: string;
+  resourceUri?: string;
+  token?: string;
+  /** Milliseconds since the epoch, as a string. */
+  expiration?: string;
 }
 
 function required<T>(value: T | undefined): T {

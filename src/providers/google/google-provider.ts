@@ -1,7 +1,8 @@
 /** The Google Calendar adapter behind Almanac's provider seam (types.ts). */
 import type { Calendar } from '../../domain/calendar.js';
-import type { CalendarProvider, ChangeFeed, OAuthCredentials } from '../types.js';
+import type { CalendarProvider, ChangeFeed, OAuthCredentials, PushChannels } from '../types.js';
 import { createGoogleChangeFeed } from './google-change-feed.js';
+import { createGooglePushChannels } from './google-push-channels.js';
 import { ProviderError } from '../types.js';
 import { GoogleCalendarApi } from './google-calendar-api.js';
 import { fallbackZoneOf, toCalendar } from './google-calendar-mapper.js';
@@ -15,7 +16,7 @@ import type { GoogleSettings } from './google-settings.js';
 /** Against a server that never stops handing out page tokens (250 per page: 250,000 calendars). */
 const MAX_CALENDAR_PAGES = 1000;
 
-export type GoogleProvider = CalendarProvider<OAuthCredentials> & { changes: ChangeFeed<OAuthCredentials> };
+export type GoogleProvider = CalendarProvider<OAuthCredentials> & { changes: ChangeFeed<OAuthCredentials>; push: PushChannels<OAuthCredentials> };
 
 export function createGoogleProvider(settings: GoogleSettings, deps?: Partial<GoogleHttpDeps>): GoogleProvider {
   const api = new GoogleCalendarApi(new GoogleHttp(settings, deps));
@@ -46,5 +47,6 @@ export function createGoogleProvider(settings: GoogleSettings, deps?: Partial<Go
     updateEvent: (ctx, ref, patch, mode) => editor.update(ctx, ref, patch, mode),
     deleteEvent: (ctx, ref, mode) => editor.remove(ctx, ref, mode),
     changes: createGoogleChangeFeed(api),
+    push: createGooglePushChannels(api),
   };
 }

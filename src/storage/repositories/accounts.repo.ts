@@ -128,20 +128,30 @@ export class AccountsRepository {
    * The user's accounts with when the sync engine last stored each one's calendar list
    * (null: never), in one query: the events and calendars reads ask this on every request.
    */
-  async listForUserWithListing(userId: string): Promise<{ account: AccountRecord; calendarsListedAt: number | null }[]> {
+  async listForUserWithListing(userId: string): Promise<{ account: AccountRecord; calendarsListedAt: number | null; pushUntil: number | null }[]> {
     const rows = await this.db
       .selectFrom('accounts')
       .leftJoin('sync_jobs', 'sync_jobs.account_id', 'accounts.id')
       .selectAll('accounts')
       .select('sync_jobs.calendars_listed_at')
+      // The latest expiry of the account's push channels: its listing stays usable longer under push.
+      .select(
+        sql<number | string | null>`(select max(pc.expires_at) from push_channels pc join calendars c on c.id = pc.calendar_id where c.account_id = accounts.id)`.as(
+          'push_until',
+        ),
+      )
       .where('accounts.user_id', '=', userId)
       .where('accounts.pending_session', 'is', null)
       .orderBy('accounts.created_at')
       .orderBy('accounts.id')
       .execute();
     return rows.map((row) => {
-      const { calendars_listed_at, ...account } = row;
-      return { account: toRecord(account), calendarsListedAt: calendars_listed_at === null ? null : Number(calendars_listed_at) };
+      const { calendars_listed_at, push_until, ...account } = row;
+      return {
+        account: toRecord(account),
+        calendarsListedAt: calendars_listed_at === null ? null : Number(calendars_listed_at),
+        pushUntil: push_until === null ? null : Number(push_until),
+      };
     });
   }
 

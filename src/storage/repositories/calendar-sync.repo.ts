@@ -1,4 +1,4 @@
-import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
+import { sql, type AliasedRawBuilder, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import type { Database } from '../schema.js';
 import { selectInChunks } from './in-chunks.js';
 
@@ -28,9 +28,19 @@ export interface CalendarSyncRecord {
   writeGeneration: number;
   syncedGeneration: number;
   pushedAt: number | null;
+  /** Until when a push channel on this calendar is open (the latest expiry), or null without one. */
+  pushUntil: number | null;
 }
 
-export function toCalendarSyncRecord(row: Selectable<Database['calendar_sync']>): CalendarSyncRecord {
+/** The latest expiry of a calendar's push channels, as a column `push_until` of a query over calendar_sync. */
+export function pushUntil(calendarIdColumn: string): AliasedRawBuilder<number | string | null, 'push_until'> {
+  return sql<number | string | null>`(select max(pc.expires_at) from push_channels pc where pc.calendar_id = ${sql.ref(calendarIdColumn)})`.as('push_until');
+}
+
+/** A calendar_sync row, with the latest expiry of the calendar's push channels when the query asked for it. */
+export type CalendarSyncRow = Selectable<Database['calendar_sync']> & { push_until?: number | string | null };
+
+export function toCalendarSyncRecord(row: CalendarSyncRow): CalendarSyncRecord {
   return {
     calendarId: row.calendar_id,
     status: row.status as CalendarSyncStatus,
@@ -48,6 +58,7 @@ export function toCalendarSyncRecord(row: Selectable<Database['calendar_sync']>)
     writeGeneration: row.write_generation,
     syncedGeneration: row.synced_generation,
     pushedAt: row.pushed_at,
+    pushUntil: row.push_until === null || row.push_until === undefined ? null : Number(row.push_until),
   };
 }
 
@@ -106,14 +117,22 @@ export class CalendarSyncRepository {
     return { byStatus, failing, oldestSuccessAgeMs: Math.max(0, now - oldest) };
   }
 
+  /** The state with the latest expiry of the calendar's push channels (freshness lasts longer under push). */
+  private states() {
+    return this.db
+      .selectFrom('calendar_sync as s')
+      .selectAll('s')
+      .select(pushUntil('s.calendar_id'));
+  }
+
   async get(calendarId: string): Promise<CalendarSyncRecord | undefined> {
-    const row = await this.db.selectFrom('calendar_sync').selectAll().where('calendar_id', '=', calendarId).executeTakeFirst();
+    const row = await this.states().where('s.calendar_id', '=', calendarId).executeTakeFirst();
     return row && toCalendarSyncRecord(row);
   }
 
   async listFor(calendarIds: readonly string[]): Promise<CalendarSyncRecord[]> {
-    const rows = await selectInChunks(calendarIds, (chunk) => this.db.selectFrom('calendar_sync').selectAll().where('calendar_id', 'in', chunk).execute());
-    return rows.map(toCalendarSyncRecord);
+    const rows = await selectInChunks(calendarIds, (chunk) => this.states().where('s.calendar_id', 'in', chunk).execute());
+    return rows.map((row) => toCalendarSyncRecord(row));
   }
 
   /** Starts a relisting: a new generation, no cursor, and the window it expands into. */
@@ -197,7 +216,15 @@ export class CalendarSyncRepository {
     await this.db.updateTable('calendar_sync').set((eb) => ({ write_generation: eb('write_generation', '+', 1) })).where('calendar_id', '=', calendarId).execute();
   }
 
+  /**
+   * The provider said the calendar changed: like a write through the API, the mirror is
+   * behind until a sync that starts after this has completed, so reads go live meanwhile.
+   */
   async markPushed(calendarId: string, at: number): Promise<void> {
-    await this.db.updateTable('calendar_sync').set({ pushed_at: at }).where('calendar_id', '=', calendarId).execute();
+    await this.db
+      .updateTable('calendar_sync')
+      .set((eb) => ({ pushed_at: at, write_generation: eb('write_generation', '+', 1) }))
+      .where('calendar_id', '=', calendarId)
+      .execute();
   }
 }

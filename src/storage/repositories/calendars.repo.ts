@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { SecretBox } from '../../crypto/secret-box.js';
 import type { Calendar } from '../../domain/calendar.js';
 import type { Database } from '../schema.js';
-import { toCalendarSyncRecord, type CalendarSyncRecord } from './calendar-sync.repo.js';
+import { pushUntil, toCalendarSyncRecord, type CalendarSyncRecord, type CalendarSyncRow } from './calendar-sync.repo.js';
 import { forEachChunk, selectInChunks } from './in-chunks.js';
 import { OpenedCache } from './opened-cache.js';
 
@@ -77,6 +77,7 @@ export class CalendarsRepository {
         .leftJoin('calendar_sync', 'calendar_sync.calendar_id', 'calendars.id')
         .select(['calendars.id', 'calendars.account_id', 'calendars.payload', 'calendars.position', 'calendars.updated_at'])
         .selectAll('calendar_sync')
+        .select(pushUntil('calendars.id'))
         .where('calendars.account_id', 'in', chunk)
         .execute(),
     );
@@ -85,7 +86,7 @@ export class CalendarsRepository {
       .map((row) => {
         const { id, account_id, payload, position, updated_at, ...sync } = row;
         const record = this.toRecord({ id, account_id, payload, position, updated_at });
-        return sync.calendar_id === null ? { record } : { record, sync: toCalendarSyncRecord(sync as Selectable<Database['calendar_sync']>) };
+        return sync.calendar_id === null ? { record } : { record, sync: toCalendarSyncRecord(sync as CalendarSyncRow) };
       });
   }
 

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
+import { selectInChunks } from './in-chunks.js';
 
 /**
  * The keyed hash a push channel's secret token is stored as (`push_channels.token_hash`):
@@ -15,15 +16,27 @@ export interface PushChannelRow {
   provider: string;
   calendarRowId: string;
   accountId: string;
+  /** The provider's id of the watched resource (Google), null when it has none. */
+  resourceId: string | null;
   expiresAt: number;
 }
 
-/** Push channels as notifications need them: found by id, checked against their token, ended. */
+/**
+ * Push channels: kept per calendar by the sync side (opened, listed for renewal, stopped),
+ * found by id and checked against their token when a notification arrives.
+ */
 export class PushChannelsRepository {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly lookupKey: Buffer,
   ) {}
+
+  private rows() {
+    return this.db
+      .selectFrom('push_channels')
+      .innerJoin('calendars', 'calendars.id', 'push_channels.calendar_id')
+      .select(['push_channels.id', 'push_channels.provider', 'push_channels.calendar_id', 'push_channels.resource_id', 'push_channels.token_hash', 'push_channels.expires_at', 'calendars.account_id']);
+  }
 
   async insert(r: { id: string; provider: string; calendarRowId: string; resourceId?: string; token: string; expiresAt: number }, now = Date.now()): Promise<void> {
     await this.db
@@ -34,18 +47,20 @@ export class PushChannelsRepository {
 
   /** The channel when `token` is its secret; undefined for an unknown channel, another provider's, or a wrong token. */
   async verify(provider: string, id: string, token: string): Promise<PushChannelRow | undefined> {
-    const row = await this.db
-      .selectFrom('push_channels')
-      .innerJoin('calendars', 'calendars.id', 'push_channels.calendar_id')
-      .select(['push_channels.id', 'push_channels.provider', 'push_channels.calendar_id', 'push_channels.token_hash', 'push_channels.expires_at', 'calendars.account_id'])
-      .where('push_channels.id', '=', id)
-      .where('push_channels.provider', '=', provider)
-      .executeTakeFirst();
+    const row = await this.rows().where('push_channels.id', '=', id).where('push_channels.provider', '=', provider).executeTakeFirst();
     if (!row) return undefined;
     const expected = Buffer.from(row.token_hash);
     const actual = Buffer.from(pushTokenHash(this.lookupKey, token));
     if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return undefined;
-    return { id: row.id, provider: row.provider, calendarRowId: row.calendar_id, accountId: row.account_id, expiresAt: Number(row.expires_at) };
+    return toRow(row);
+  }
+
+  async listForCalendars(calendarRowIds: readonly string[]): Promise<PushChannelRow[]> {
+    return (await selectInChunks(calendarRowIds, (chunk) => this.rows().where('push_channels.calendar_id', 'in', chunk).execute())).map(toRow);
+  }
+
+  async listForAccount(accountId: string): Promise<PushChannelRow[]> {
+    return (await this.rows().where('calendars.account_id', '=', accountId).execute()).map(toRow);
   }
 
   /** Marks a channel due for renewal now (the provider asked for reauthorization). */
@@ -53,8 +68,19 @@ export class PushChannelsRepository {
     await this.db.updateTable('push_channels').set({ expires_at: now }).where('id', '=', id).execute();
   }
 
-  /** Forgets a channel the provider has ended. */
+  /** Forgets a channel (stopped, or ended by the provider). */
   async delete(id: string): Promise<void> {
     await this.db.deleteFrom('push_channels').where('id', '=', id).execute();
   }
+}
+
+function toRow(row: { id: string; provider: string; calendar_id: string; resource_id: string | null; expires_at: number; account_id: string }): PushChannelRow {
+  return {
+    id: row.id,
+    provider: row.provider,
+    calendarRowId: row.calendar_id,
+    accountId: row.account_id,
+    resourceId: row.resource_id,
+    expiresAt: Number(row.expires_at),
+  };
 }

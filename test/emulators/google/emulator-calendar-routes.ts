@@ -1,6 +1,6 @@
 /**
  * Calendar API v3 routes under `/calendar/v3`: calendarList.list/get, events.list /
- * get / insert / patch / update / delete / instances. Authentication, scope and access
+ * get / insert / patch / update / delete / instances / watch, channels.stop. Authentication, scope and access
  * role checks come first, in that order, as Google applies them.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -9,9 +9,11 @@ import { ApiError, apiErrors, bearerToken, readJsonBody, sendJson } from './emul
 import { paginate, queryFingerprint } from './emulator-paging.js';
 import type { PagingKnobs } from './emulator-paging.js';
 import type { EventResource, EventStore, Listed } from './emulator-store.js';
+import type { Channels } from './emulator-channels.js';
 
 export interface CalendarRouteDeps {
   store: EventStore;
+  channels: Channels;
   accounts: Accounts;
   knobs: PagingKnobs;
 }
@@ -94,6 +96,20 @@ export async function handleCalendarApi(req: IncomingMessage, res: ServerRespons
       sendJson(res, 200, calendarListEntry(listEntry(caller, segments[3]!), deps.store));
       return;
     }
+  }
+
+  if (segments[0] === 'channels' && segments[1] === 'stop' && segments.length === 2 && method === 'POST') {
+    deps.channels.stop(caller.user.sub, await readJsonBody(req));
+    sendJson(res, 204, undefined);
+    return;
+  }
+
+  if (segments[0] === 'calendars' && segments[2] === 'events' && segments[3] === 'watch' && segments.length === 4 && method === 'POST') {
+    // Watching reads: the scopes that may list events may watch them.
+    const entry = listEntry(caller, segments[1]!);
+    requireScope(caller, CAN_READ_EVENTS);
+    sendJson(res, 200, deps.channels.watch(entry.calendarId, caller.user.sub, await readJsonBody(req)));
+    return;
   }
 
   if (segments[0] === 'calendars' && segments[2] === 'events' && segments[1] !== undefined) {

@@ -124,6 +124,8 @@ export class EventStore {
   private etagCounter = 3_181_161_784_712_000;
   private seq = 0;
   private syncFloor = 0;
+  /** Told after every change to a calendar's events (push channels listen). */
+  onChange: (calendarId: string) => void = () => undefined;
   /** Knob: Meet creation answers `pending` (no link yet) instead of succeeding at once. */
   meetCreation: 'success' | 'pending' = 'success';
 
@@ -223,7 +225,9 @@ export class EventStore {
         if (exception) {
           const item = stored(exception, exception.status === 'cancelled');
           if (exception.status === 'cancelled') {
-            if (options.showDeleted && overlaps(o.startMs, o.endMs)) live.push({ ...item, startMs: o.startMs, endMs: o.endMs });
+            // Google lists cancelled occurrences when deleted events are asked for, and also
+            // whenever series are not expanded (events.list reference, showDeleted).
+            if ((options.showDeleted || !options.singleEvents) && overlaps(o.startMs, o.endMs)) live.push({ ...item, startMs: o.startMs, endMs: o.endMs });
           } else if (overlaps(item.startMs, item.endMs)) {
             live.push(item);
             anyInRange = true;
@@ -521,6 +525,7 @@ export class EventStore {
   private save(calendarId: string, resource: EventResource): void {
     this.seq += 1;
     this.table(calendarId).set(resource.id, { resource, seq: this.seq });
+    this.onChange(calendarId);
   }
 
   private nextEtag(): string {

@@ -17,6 +17,7 @@ import { handleAuthorize, handleRevoke, handleToken, handleUserInfo } from './em
 import type { OAuthRouteDeps } from './emulator-oauth-routes.js';
 import type { PagingKnobs } from './emulator-paging.js';
 import { EventStore } from './emulator-store.js';
+import { Channels } from './emulator-channels.js';
 import type { CalendarRecord, EventResource } from './emulator-store.js';
 
 export interface GoogleEmulatorOptions {
@@ -91,6 +92,8 @@ const USAGE_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'qu
 export class GoogleEmulator {
   readonly accounts = new Accounts();
   readonly store = new EventStore();
+  /** Push channels (events.watch, channels.stop) and the notifications they sent. */
+  readonly channels = new Channels(() => this.url);
   readonly knobs: PagingKnobs & { tokenDelayMs: number };
   readonly stats = { tokenRequests: {} as Record<string, number> };
   readonly requests: RecordedRequest[] = [];
@@ -105,6 +108,7 @@ export class GoogleEmulator {
   constructor(options: GoogleEmulatorOptions = {}) {
     this.clientId = options.clientId ?? 'almanac-test.apps.googleusercontent.com';
     this.clientSecret = options.clientSecret ?? 'GOCSPX-emulator-secret';
+    this.store.onChange = (calendarId) => this.channels.changed(calendarId);
     this.accounts.rotateRefreshTokens = options.rotateRefreshTokens ?? false;
     this.knobs = { pageSizeCap: options.pageSizeCap ?? Number.MAX_SAFE_INTEGER, emptyPages: options.emptyPages ?? false, tokenDelayMs: 0 };
     this.oauth = {
@@ -234,6 +238,7 @@ export class GoogleEmulator {
   }
 
   async close(): Promise<void> {
+    await this.channels.settled();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -257,7 +262,7 @@ export class GoogleEmulator {
       // A client that went away while its request was held never reached Google: nothing happens.
       if (req.socket.destroyed) return;
       if (this.answerFault(req, res, url, isApi)) return;
-      if (isApi) return await handleCalendarApi(req, res, url, { store: this.store, accounts: this.accounts, knobs: this.knobs });
+      if (isApi) return await handleCalendarApi(req, res, url, { store: this.store, channels: this.channels, accounts: this.accounts, knobs: this.knobs });
       if (method === 'GET' && url.pathname === '/o/oauth2/v2/auth') return handleAuthorize(res, url, this.oauth);
       if (method === 'POST' && url.pathname === '/token') return await handleToken(req, res, this.oauth);
       if (method === 'POST' && url.pathname === '/revoke') return await handleRevoke(req, res, url, this.oauth);
