@@ -1,7 +1,9 @@
 /**
  * Webhooks with Microsoft (the emulator): changes made directly in the mailbox, found through
  * the delta feed, arrive signed; a series edit arrives as its occurrences; the application's
- * own writes through the API are not echoed back. With polling set to an hour, a Graph
+ * own writes through the API are not echoed back. The Graph subscription is the one the
+ * server's push keeper opens (an https public URL; the emulator hands Graph's calls to the
+ * plain http port). With polling set to an hour, a Graph
  * notification to POST /webhooks/microsoft is the only thing that can make a change
  * arrive: it does, within 2 s of the notification, also when an API-only instance receives
  * it and a worker ticking at production pace delivers; one with a wrong clientState delivers
@@ -9,11 +11,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { buildProviderRegistry } from '../../src/providers/build-registry.js';
 import { startMicrosoftEmulator, type MicrosoftEmulator } from '../emulators/microsoft/microsoft-emulator.js';
-import { silentLogger } from '../emulators/microsoft/microsoft-test-harness.js';
 import { api, finishConnect, openConnect } from '../support/connect-flow.js';
 import { createTestDatabase, dialects, PG_SKIP_MESSAGE, postgresAvailable, type TestDatabase } from '../support/databases.js';
 import { connectMicrosoft, microsoftEnv } from '../support/microsoft-connect.js';
@@ -28,20 +27,17 @@ const wall = (ms: number) => ({ dateTime: new Date(ms).toISOString().slice(0, 19
 /** The bound the push path promises: delivery within 2 s of the provider's notification. */
 const PUSH_BOUND_MS = 2_000;
 
-/**
- * A Graph subscription started as the server would start one: its registry entry's push
- * channels with the account's stored grant, kept where POST /webhooks/microsoft looks.
- */
-async function startChannel(server: TestServer, ms: MicrosoftEmulator, ids: { accountRowId: string; calendarId: string; calendarRowId: string }, address: string): Promise<void> {
-  const { registry } = buildProviderRegistry(server.runtime.config);
-  const entry = registry.get('microsoft')!;
-  assert.ok(entry.push, 'the Microsoft entry offers push');
-  const store = server.runtime.services.accounts.credentialStore(ids.accountRowId);
-  const credentials = entry.credentials((await store.read())!, store, ids.accountRowId);
-  const token = randomBytes(24).toString('base64url');
-  const started = await entry.push.start({ credentials, fetch: entry.fetch, log: silentLogger }, { calendarId: ids.calendarId, address, token, ttlMs: 3 * DAY });
-  await server.runtime.services.pushChannels.insert({ id: started.channelId, provider: 'microsoft', calendarRowId: ids.calendarRowId, token, expiresAt: started.expiresAt.getTime() });
-  assert.equal(ms.subscriptions.byId.get(started.channelId)?.clientState, token);
+/** Graph calls https addresses only; the emulator hands them to the server's plain http port. */
+const PUBLIC_URL = 'https://almanac.example';
+
+/** The one Graph subscription the server's push keeper opened, and its stored channel row. */
+async function keptSubscription(server: TestServer, ms: MicrosoftEmulator, calendarRowId: string): Promise<void> {
+  const subs = [...ms.subscriptions.byId.values()];
+  assert.equal(subs.length, 1, 'the keeper opened one subscription');
+  assert.equal(subs[0]!.notificationUrl, `${PUBLIC_URL}/webhooks/microsoft`);
+  const rows = await server.runtime.storage.db.selectFrom('push_channels').selectAll().execute();
+  assert.deepEqual(rows.map((r) => [r.id, r.provider, r.calendar_id]), [[subs[0]!.id, 'microsoft', calendarRowId]]);
+  assert.notEqual(rows[0]!.token_hash, subs[0]!.clientState, 'the clientState is stored only hashed');
 }
 
 interface Delivery {
@@ -84,7 +80,8 @@ for (const { dialect, skip } of await dialects()) describe(`webhooks with Micros
     seed('Existing', 2);
     receiver = await startReceiver();
     // Polling an hour apart: within a test, only a sync asked for (or a notification) explains a delivery.
-    server = await startServer({ dialect, sync: true, env: microsoftEnv(ms, { ALMANAC_SYNC_POLL_SECONDS_MICROSOFT: '3600', ALMANAC_SYNC_PUSHED_POLL_SECONDS: '3600' }) });
+    server = await startServer({ dialect, sync: true, env: microsoftEnv(ms, { ALMANAC_PUBLIC_URL: PUBLIC_URL, ALMANAC_SYNC_POLL_SECONDS_MICROSOFT: '3600', ALMANAC_SYNC_PUSHED_POLL_SECONDS: '3600' }) });
+    ms.subscriptions.knobs.deliverVia = server.url;
     const client = await server.createClient();
     await server.runtime.services.clientsRepo.update(client.clientId, { webhookUrl: receiver.url });
     secret = await server.runtime.webhooks.secrets.ensure(client.clientId);
@@ -197,7 +194,8 @@ for (const { dialect, skip } of await dialects()) describe(`webhooks with Micros
   });
 
   describe('push', () => {
-    before(() => startChannel(server, ms, { accountRowId, calendarId, calendarRowId }, `${server.url}/webhooks/microsoft`));
+    // Opened by the server itself (the push keeper, inside the account's sync), validated by Graph's handshake.
+    before(() => keptSubscription(server, ms, calendarRowId));
 
     test('a notification with a wrong clientState delivers nothing; the genuine one delivers within 2 s', async (t) => {
       await settled();
@@ -270,6 +268,7 @@ for (const { dialect, skip } of await dialects()) describe(`webhooks with Micros
     const logs = server.logs.join('');
     assert.ok(!logs.includes(secret.slice(6)));
     assert.ok(!logs.includes('Renamed in Outlook'));
+    for (const sub of ms.subscriptions.byId.values()) assert.ok(!logs.includes(sub.clientState!), 'no clientState in the log');
   });
 });
 
@@ -289,8 +288,9 @@ describe('a Graph notification received by an API-only instance, delivered by a 
     calendarId = ms.addUser(email).defaultCalendar.id;
     receiver = await startReceiver();
     db = await createTestDatabase('postgres');
-    const env = (role: string) => microsoftEnv(ms, { ALMANAC_ROLE: role, ALMANAC_SYNC_POLL_SECONDS_MICROSOFT: '3600', ALMANAC_SYNC_PUSHED_POLL_SECONDS: '3600' });
+    const env = (role: string) => microsoftEnv(ms, { ALMANAC_ROLE: role, ALMANAC_PUBLIC_URL: PUBLIC_URL, ALMANAC_SYNC_POLL_SECONDS_MICROSOFT: '3600', ALMANAC_SYNC_PUSHED_POLL_SECONDS: '3600' });
     apiOnly = await startServer({ db, env: env('api') });
+    ms.subscriptions.knobs.deliverVia = apiOnly.url;
     // The worker ticks once a second, as deployed: a job made due by another instance waits for its next tick.
     worker = await startServer({ db, sync: true, pace: 'production', env: env('worker') });
     const client = await apiOnly.createClient();
@@ -304,7 +304,8 @@ describe('a Graph notification received by an API-only instance, delivered by a 
     await syncNowFor(worker.runtime, accountRowId);
     const calendarRowId = (await apiOnly.runtime.storage.db.selectFrom('calendars').select('id').where('provider_calendar_id', '=', calendarId).executeTakeFirstOrThrow()).id;
     assert.equal((await a.post('/api/subscribe-webhook', { provider: 'microsoft', calendarId })).status, 200);
-    await startChannel(apiOnly, ms, { accountRowId, calendarId, calendarRowId }, `${apiOnly.url}/webhooks/microsoft`);
+    // The worker's keeper opened the subscription; Graph validated it against the API instance.
+    await keptSubscription(apiOnly, ms, calendarRowId);
   });
 
   after(async () => {
