@@ -262,6 +262,27 @@ for (const { dialect, skip } of await dialects()) describe(`webhooks with Micros
       const d = await next(count + 1, 'the change caught up after a missed event');
       assert.deepEqual(d.events.map((e) => [e.id, e.changeType]), [[missed.id, 'created']]);
     });
+
+    test('reauthorizationRequired replaces the subscription at Graph; changes keep arriving through the new one', async () => {
+      await settled();
+      const count = receiver.requests.length;
+      const [old] = [...ms.subscriptions.byId.keys()];
+      assert.equal(await ms.subscriptions.lifecycle(old!, 'reauthorizationRequired'), 202);
+      const channelRows = () => server.runtime.storage.db.selectFrom('push_channels').select('id').execute();
+      const deadline = Date.now() + 10_000;
+      while ((await channelRows()).some((r) => r.id === old)) {
+        assert.ok(Date.now() < deadline, 'the channel was replaced in time');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await syncNow();
+      const rows = await channelRows();
+      assert.equal(rows.length, 1);
+      assert.deepEqual([...ms.subscriptions.byId.keys()], [rows[0]!.id], 'the old subscription is deleted at Graph, not left to run out');
+      const after = seed('After renewal', 13);
+      assert.deepEqual(await ms.subscriptions.notify(calendarId, after.id, 'created'), [202]);
+      const d = await next(count, 'the change after renewal');
+      assert.deepEqual(d.events.map((e) => e.title), ['After renewal']);
+    });
   });
 
   test('nothing secret reaches the log', () => {
