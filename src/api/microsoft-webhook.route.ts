@@ -67,7 +67,7 @@ export function registerMicrosoftWebhookRoute(app: FastifyInstance, deps: Micros
         dropped += 1;
         continue;
       }
-      if (item.lifecycleEvent === 'reauthorizationRequired') await deps.channels.expireNow(channel.id);
+      if (item.lifecycleEvent === 'reauthorizationRequired') await deps.channels.markForRenewal(channel.id);
       else if (item.lifecycleEvent === 'subscriptionRemoved') await deps.channels.delete(channel.id);
       due.add(channel.accountId);
     }

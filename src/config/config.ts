@@ -43,7 +43,7 @@ export interface SyncConfig {
   concurrency: number;
   readMode: ReadMode;
   /**
-   * ALMANAC_PUSH: open provider push channels (Google events.watch) on synced calendars.
+   * ALMANAC_PUSH: open provider push channels (Google events.watch, Microsoft Graph subscriptions) on synced calendars.
    * Only takes effect when the public URL is https, as providers call https addresses only.
    */
   push: boolean;

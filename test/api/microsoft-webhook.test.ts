@@ -18,6 +18,7 @@ import { dialects } from '../support/databases.js';
 import { connectMicrosoft, microsoftEnv } from '../support/microsoft-connect.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { syncNow as syncNowFor } from '../support/sync-now.js';
+import { RENEWAL_GRACE_MS } from '../../src/storage/repositories/push-channels.repo.js';
 
 for (const { dialect, skip } of await dialects()) describe(`Microsoft push on ${dialect}`, { skip }, () => {
   let ms: MicrosoftEmulator;
@@ -112,16 +113,27 @@ for (const { dialect, skip } of await dialects()) describe(`Microsoft push on ${
   });
 
   test('lifecycle: reauthorizationRequired renews now, subscriptionRemoved forgets the channel, missed resyncs', async () => {
-    const { id } = await channel();
-    const row = () => server.runtime.storage.db.selectFrom('push_channels').selectAll().where('id', '=', id).executeTakeFirst();
-    assert.equal(await ms.subscriptions.lifecycle(id, 'reauthorizationRequired'), 202);
-    assert.ok(Number((await row())!.expires_at) <= Date.now(), 'due for renewal');
+    const row = (id: string) => server.runtime.storage.db.selectFrom('push_channels').selectAll().where('id', '=', id).executeTakeFirst();
+    const renew = await channel();
+    assert.equal(await ms.subscriptions.lifecycle(renew.id, 'reauthorizationRequired'), 202);
+    const marked = Number((await row(renew.id))?.expires_at ?? 0);
+    assert.ok(marked <= Date.now() + RENEWAL_GRACE_MS, 'due for renewal');
+    assert.ok(marked > Date.now(), 'still live, so the keeper stops it at Graph rather than only forgetting it');
+    // This server has no https public URL, so its keeper replaces nothing: the run it asked for stops the channel at Graph.
+    await syncNowFor(server.runtime, accountRowId);
+    assert.equal(ms.subscriptions.byId.has(renew.id), false, 'stopped at Graph, not left to run out');
+    assert.equal(await row(renew.id), undefined);
+
+    const removed = await channel();
+    assert.equal(await ms.subscriptions.lifecycle(removed.id, 'subscriptionRemoved'), 202);
+    assert.equal(await row(removed.id), undefined, 'forgotten, so a new one is started');
+    await syncNowFor(server.runtime, accountRowId);
+
+    const missed = await channel();
     const event = [...ms.store.events.values()].find((e) => e.calendarId === calendarId)!;
     ms.store.update(ms.store.find(event.id)!, { subject: 'Missed change' });
-    assert.equal(await ms.subscriptions.lifecycle(id, 'missed'), 202);
+    assert.equal(await ms.subscriptions.lifecycle(missed.id, 'missed'), 202);
     await eventually(async () => (await mirrorTitles()).includes('Missed change'));
-    assert.equal(await ms.subscriptions.lifecycle(id, 'subscriptionRemoved'), 202);
-    assert.equal(await row(), undefined, 'forgotten, so a new one is started');
   });
 
   test('stop deletes the subscription at Graph; one Graph no longer knows counts as stopped', async () => {

@@ -27,6 +27,11 @@ export interface StartOptions {
    * server's own URL, like the demo callback, need the real one); otherwise a free port.
    */
   port?: number;
+  /**
+   * The worker's pace: `fast` (default) ticks every 50 ms with short leases; `production`
+   * keeps the server's own defaults, for timings a deployment would see.
+   */
+  pace?: 'fast' | 'production';
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
@@ -51,7 +56,8 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     ...options.env,
   };
   const config = loadConfig(env);
-  const runtime = await createRuntime(config, { logStream, syncTuning: { tickMs: 50, leaseMs: 5_000 }, webhookTuning: { tickMs: 50, leaseMs: 5_000 } });
+  const fast = { tickMs: 50, leaseMs: 5_000 };
+  const runtime = await createRuntime(config, { logStream, ...(options.pace === 'production' ? {} : { syncTuning: fast, webhookTuning: fast }) });
   const address = await runtime.app.listen({ port, host: '127.0.0.1' });
   if (options.sync) await runtime.startBackground();
   const server: TestServer = {

@@ -11,6 +11,9 @@ export function pushTokenHash(lookupKey: Buffer, token: string): string {
   return createHmac('sha256', lookupKey).update(`push-channel:${token}`).digest('base64url');
 }
 
+/** How long a channel marked for renewal still counts as live (the keeper renews within the hour before expiry). */
+export const RENEWAL_GRACE_MS = 5 * 60_000;
+
 export interface PushChannelRow {
   id: string;
   provider: string;
@@ -63,9 +66,15 @@ export class PushChannelsRepository {
     return (await this.rows().where('calendars.account_id', '=', accountId).execute()).map(toRow);
   }
 
-  /** Marks a channel due for renewal now (the provider asked for reauthorization). */
-  async expireNow(id: string, now = Date.now()): Promise<void> {
-    await this.db.updateTable('push_channels').set({ expires_at: now }).where('id', '=', id).execute();
+  /**
+   * Marks a channel due for renewal now (the provider asked for reauthorization). Its expiry
+   * is pulled in to a few minutes ahead, not to now: the subscription still runs at the
+   * provider, so the keeper must see it as live to stop it there after opening its successor
+   * (an expired one it merely forgets). A few minutes is well inside any renewal margin.
+   */
+  async markForRenewal(id: string, now = Date.now()): Promise<void> {
+    const until = now + RENEWAL_GRACE_MS;
+    await this.db.updateTable('push_channels').set({ expires_at: until }).where('id', '=', id).where('expires_at', '>', until).execute();
   }
 
   /** Forgets a channel (stopped, or ended by the provider). */

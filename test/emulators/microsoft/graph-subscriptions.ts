@@ -28,6 +28,11 @@ export class Subscriptions {
   readonly byId = new Map<string, Subscription>();
   /** Every answer a notification or lifecycle POST got: status and time taken. */
   readonly deliveries: { kind: string; status: number; ms: number }[] = [];
+  /**
+   * `deliverVia`: the http origin that receives what is addressed to an https one (tests run
+   * Almanac over plain http, as if behind a TLS-terminating proxy); path and query are kept.
+   */
+  readonly knobs: { deliverVia?: string } = {};
 
   constructor(private readonly calendarOf: (email: string, resource: string) => string | undefined) {}
 
@@ -71,7 +76,7 @@ export class Subscriptions {
   /** The validation handshake: the endpoint must echo the token as text/plain, 200, within 10 s. */
   private async validate(url: string): Promise<void> {
     const token = `Validation: Testing client application reachability for subscription Request-Id: ${randomUUID()}`;
-    const target = new URL(url);
+    const target = this.route(url);
     target.searchParams.set('validationToken', token);
     const started = Date.now();
     let ok = false;
@@ -120,9 +125,17 @@ export class Subscriptions {
     });
   }
 
+  /** Where a request addressed to `url` goes (see `knobs.deliverVia`). */
+  private route(url: string): URL {
+    const target = new URL(url);
+    if (!this.knobs.deliverVia || target.protocol !== 'https:') return target;
+    const via = new URL(this.knobs.deliverVia);
+    return new URL(`${target.pathname}${target.search}`, via);
+  }
+
   private async post(kind: string, url: string, body: unknown): Promise<number> {
     const started = Date.now();
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(this.route(url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
     await res.text();
     this.deliveries.push({ kind, status: res.status, ms: Date.now() - started });
     return res.status;
