@@ -166,6 +166,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     },
     newToken: () => randomToken(),
     now: Date.now,
+    // Bound once the webhooks exist (they need the app's logger, the app needs the keeper).
+    renewal: (accountId, calendarId, renewed) => webhooks.notifier.pushRenewal(accountId, calendarId, renewed),
   });
   const stopPush = (account: Parameters<PushChannelKeeper['stopForAccount']>[0]) => push.stopForAccount(account, app.log);
   const app = await buildApp({ config, keys, services, rateLimitStore, registry, userServerFetch, google, microsoft, pages: createHtmlPages(keys.cookies), syncSoon, stopPush, logStream: options.logStream, metrics, readiness });

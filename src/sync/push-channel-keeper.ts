@@ -38,6 +38,8 @@ export interface PushChannelKeeperDeps {
   /** Random secret for a new channel (the repository stores only its keyed hash). */
   newToken(): string;
   now(): number;
+  /** Told when replacing an expiring channel failed or succeeded (applications hear of it by webhook). */
+  renewal?(accountId: string, calendarId: string, renewed: boolean): Promise<void>;
 }
 
 /** Seven days: Google's default (and longest) lifetime of an events channel. */
@@ -90,15 +92,25 @@ export class PushChannelKeeper {
           deps.now(),
         );
         log.info({ calendar: record.id, renewed: mine.length > 0 }, 'push channel opened');
+        if (mine.length > 0) await this.reportRenewal(handle, record, true, log);
       } catch (err) {
         all = false;
         log.warn({ calendar: record.id, code: (err as { code?: string }).code, err: (err as Error).message }, 'opening a push channel failed; polling continues');
+        if (mine.length > 0) await this.reportRenewal(handle, record, false, log);
         // The old channel, if any, stays until it expires.
         continue;
       }
       await this.stopAll(mine, run, log);
     }
     return all;
+  }
+
+  private async reportRenewal(handle: AccountHandle, record: CalendarRecord, renewed: boolean, log: FastifyBaseLogger): Promise<void> {
+    try {
+      await this.deps.renewal?.(handle.account.id, record.calendar.id, renewed);
+    } catch (err) {
+      log.warn({ calendar: record.id, err: (err as Error).message }, 'reporting a push channel renewal failed');
+    }
   }
 
   /** Stops the channels of calendars about to be forgotten (their rows take the records along). */

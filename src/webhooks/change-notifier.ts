@@ -132,6 +132,38 @@ export class ChangeNotifier implements MirrorObserver {
     deps.queued?.();
   }
 
+  /**
+   * Tells the applications subscribed to a calendar that Almanac could not renew the
+   * provider's push channel on it (changes are then found by polling only, so they arrive
+   * later), and again once a renewal succeeds. Once per change of state per subscription.
+   */
+  async pushRenewal(accountId: string, calendarId: string, renewed: boolean): Promise<void> {
+    const { deps } = this;
+    const now = (deps.now ?? Date.now)();
+    const type = renewed ? 'subscription.renewed' : 'subscription.renewal_failed';
+    const deliveries: NewDelivery[] = [];
+    for (const sub of await deps.webhooks.activeFor(accountId, calendarId, now)) {
+      const orderKey = `renewal:${sub.channelId}`;
+      const last = await deps.webhooks.lastTypeOf(orderKey);
+      if (last === type || (last === undefined && renewed)) continue;
+      const body = {
+        type,
+        provider: sub.provider,
+        userId: sub.externalUserId,
+        calendarId,
+        timestamp: new Date(now).toISOString(),
+        metadata: { channelId: sub.channelId },
+        message: renewed
+          ? 'The provider notifies Almanac of changes to this calendar again; deliveries follow changes within seconds'
+          : 'Almanac could not renew the provider’s change notifications for this calendar; changes are still found by polling, so deliveries may come minutes later',
+      };
+      deliveries.push({ id: newDeliveryId(), clientId: sub.clientId, subscriptionId: sub.channelId, type, orderKey, eventCount: 0, body: JSON.stringify(body) });
+    }
+    if (deliveries.length === 0) return;
+    await deps.webhooks.enqueue(deliveries, now);
+    deps.queued?.();
+  }
+
   async pageApplying(tx: Kysely<Database>, change: MirrorPageChange): Promise<void> {
     const { deps } = this;
     const now = (deps.now ?? Date.now)();
