@@ -464,8 +464,7 @@ function readRecurrence(r: Reader, start: Date | undefined): Read<Recurrence> {
         }
         if (!days.includes(day)) days.push(day);
       });
-      // Ordinal forms (1MO, -1FR) ride in byDay although domain's Weekday type only names
-      // plain days; adapters must accept both (see report: widen Recurrence.byDay).
+      // Plain days and ordinal forms (1MO, -1FR) alike: every adapter accepts both.
       if (days.length > 0) out.byDay = days as ByDay[];
     }
   }

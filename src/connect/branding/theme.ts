@@ -9,7 +9,7 @@
 export type ThemeSetting = 'auto' | 'light' | 'dark';
 export const THEME_SETTINGS: readonly ThemeSetting[] = ['auto', 'light', 'dark'];
 
-/** Name of the cookie the lead's theme route sets to the user's choice. */
+/** Name of the cookie `POST /connect/theme` sets to the user's choice. */
 export const THEME_COOKIE = 'almanac_theme';
 
 export function parseTheme(value: unknown): ThemeSetting | undefined {
