@@ -7,25 +7,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { fullTokens, tokenRequest } from '../support/oauth-flow.js';
 import { startServer, type TestServer } from '../support/server.js';
+import { freePort } from '../support/free-port.js';
 
 const REDIS_BIN = 'redis-server';
 const installed = spawnSync(REDIS_BIN, ['--version']).status === 0;
 const skip = installed ? false : 'redis-server not installed: apt-get install -y redis-server';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function startRedis(port: number): Promise<ChildProcess> {
   const child = spawn(REDIS_BIN, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });

@@ -1,18 +1,9 @@
 /** Helpers for the test servers that run as child processes (Radicale, Xandikos). */
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.js';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
+
 
 /** Resolves once `url` answers at all (any status); fails when the child exits or 15 s pass. */
 export async function waitUntilAnswering(url: string, child: ChildProcess, log: () => string, name = 'server'): Promise<void> {

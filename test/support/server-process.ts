@@ -3,18 +3,12 @@
  * for what only a process shows (startup lines, exit codes, signals, a closed stdout).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.js';
+
+export { freePort };
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ServerProcess {
   child: ChildProcessWithoutNullStreams;

@@ -3,21 +3,13 @@
  * hard with SIGKILL and start another on the same database.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.js';
+
+export { freePort };
 
 const CHILD = fileURLToPath(new URL('./server-child.ts', import.meta.url));
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts a server child with these settings (over the test process's environment); resolves once it listens. */
 export async function startChild(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
