@@ -32,10 +32,12 @@ export interface ServerCapabilities {
   componentSets: Capability;
   /** A calendar the account may read but not write, with a privilege set that says so. */
   readOnlyCalendars: Capability;
+  /** A second object with a UID already in the calendar refused (RFC 4791 no-uid-conflict). */
+  uidConflicts: Capability;
 }
 
 export interface CaldavTestServer {
-  readonly kind: 'radicale' | 'xandikos';
+  readonly kind: 'radicale' | 'xandikos' | 'sabredav';
   /** `http://127.0.0.1:PORT/`: what a user types as the server URL. */
   readonly url: string;
   readonly port: number;

@@ -9,7 +9,8 @@ import { createServer, request as httpRequest } from 'node:http';
 export interface CountingProxy {
   /** `http://127.0.0.1:PORT/` */
   url: string;
-  requests: { method: string; path: string }[];
+  /** `authScheme`: the first word of the request's Authorization header (`Basic`, `Digest`), if any. */
+  requests: { method: string; path: string; authScheme?: string }[];
   /** Returns a status to answer with instead of forwarding, or undefined to forward. */
   refuse?: (method: string, body: string) => number | undefined;
   reset(): void;
@@ -17,7 +18,7 @@ export interface CountingProxy {
 }
 
 export async function startCountingProxy(targetPort: number): Promise<CountingProxy> {
-  const requests: { method: string; path: string }[] = [];
+  const requests: CountingProxy['requests'] = [];
   const proxy: CountingProxy = {
     url: '',
     requests,
@@ -25,7 +26,8 @@ export async function startCountingProxy(targetPort: number): Promise<CountingPr
     close: async () => undefined,
   };
   const server = createServer(async (req, res) => {
-    requests.push({ method: req.method ?? '', path: req.url ?? '' });
+    const authScheme = req.headers.authorization?.split(' ')[0];
+    requests.push({ method: req.method ?? '', path: req.url ?? '', ...(authScheme ? { authScheme } : {}) });
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);

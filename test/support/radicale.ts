@@ -141,7 +141,7 @@ export async function startRadicale(options: { users: Record<string, string> }):
     url: base,
     port,
     users: options.users,
-    capabilities: { calendarDescription: true, calendarTimezone: true, componentSets: true, readOnlyCalendars: true },
+    capabilities: { calendarDescription: true, calendarTimezone: true, componentSets: true, readOnlyCalendars: true, uidConflicts: true },
     homeUrl: (user) => new URL(`/${user}/`, base).toString(),
     calendarUrl: (user, slug) => new URL(`/${user}/${slug}/`, base).toString(),
     makeReadOnly,

@@ -171,7 +171,7 @@ export async function startXandikos(options: { users: Record<string, string> }):
     url: base,
     port,
     users: options.users,
-    capabilities: { calendarDescription: unsupported.calendarDescription, calendarTimezone: unsupported.calendarTimezone, componentSets: unsupported.componentSets, readOnlyCalendars: unsupported.readOnlyCalendars },
+    capabilities: { calendarDescription: unsupported.calendarDescription, calendarTimezone: unsupported.calendarTimezone, componentSets: unsupported.componentSets, readOnlyCalendars: unsupported.readOnlyCalendars, uidConflicts: true },
     homeUrl: (user) => new URL(`/${user}/calendars/`, base).toString(),
     calendarUrl,
     async makeReadOnly() {

@@ -5,7 +5,8 @@
  */
 import { BlockedAddressError, RefusedUrlError, TooManyRedirectsError } from '../../http/guarded-fetch.js';
 import { formatBytes, ResponseTooLargeError } from '../types.js';
-import { basicAuthorization, type DavCredentials } from './dav-client.js';
+import { createDavAuthorizer, sendAuthorized, type DavAuthorizer } from './dav-authorizer.js';
+import type { DavCredentials } from './dav-client.js';
 import { canonicalUrl, DavXmlError, hrefsIn, parseMultistatus, prop, propfindBody, propKey, type DavResponse } from './dav-xml.js';
 
 export type CaldavConnectReason = 'auth' | 'unreachable' | 'not_caldav' | 'blocked' | 'too_large';
@@ -76,7 +77,7 @@ export function normalizeServerUrl(input: string, messages: DiscoveryMessages): 
 }
 
 class Discovery {
-  private readonly authorization: string;
+  private readonly authorizer: DavAuthorizer;
   private readonly host: string;
   sawForbidden = false;
 
@@ -85,7 +86,7 @@ class Discovery {
     private readonly plan: DiscoveryPlan,
     private readonly typed: URL,
   ) {
-    this.authorization = basicAuthorization(plan);
+    this.authorizer = createDavAuthorizer(plan);
     this.host = typed.host;
   }
 
@@ -123,14 +124,18 @@ class Discovery {
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       if (!this.mayReceiveCredentials(url)) return null;
       let response: Response;
+      const body = propfindBody(props);
+      const target = url;
       try {
-        response = await this.fetch(url, {
-          method: 'PROPFIND',
-          headers: { authorization: this.authorization, depth: '0', 'content-type': 'application/xml; charset=utf-8' },
-          body: propfindBody(props),
-          redirect: 'manual',
-          ...(this.plan.signal ? { signal: this.plan.signal } : {}),
-        });
+        response = await sendAuthorized(this.authorizer, target.toString(), 'PROPFIND', body, (authorization) =>
+          this.fetch(target, {
+            method: 'PROPFIND',
+            headers: { authorization, depth: '0', 'content-type': 'application/xml; charset=utf-8' },
+            body,
+            redirect: 'manual',
+            ...(this.plan.signal ? { signal: this.plan.signal } : {}),
+          }),
+        );
       } catch (err) {
         throw this.networkFailure(err);
       }

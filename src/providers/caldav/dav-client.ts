@@ -3,6 +3,7 @@
  * only: non-2xx answers leave as DavHttpError, and `map-caldav-error.ts` decides
  * what they mean for the API.
  */
+import { createDavAuthorizer, sendAuthorized } from './dav-authorizer.js';
 import { DavXmlError, errorConditions, multistatusFailure, multistatusSyncToken, parseMultistatus, propfindBody, syncCollectionBody, type DavResponse, type PropName } from './dav-xml.js';
 
 export class DavHttpError extends Error {
@@ -46,10 +47,6 @@ export interface DavClient {
   mkcalendar(url: string, body: string): Promise<void>;
 }
 
-export function basicAuthorization({ username, password }: DavCredentials): string {
-  return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
-}
-
 /** Seconds or an HTTP date (RFC 9110 §10.2.3). */
 export function parseRetryAfter(value: string | null): number | undefined {
   if (!value) return undefined;
@@ -84,15 +81,17 @@ async function refusedInMultistatus(response: Response, method: string): Promise
 }
 
 export function createDavClient(options: DavClientOptions): DavClient {
-  const authorization = basicAuthorization(options);
+  const authorizer = createDavAuthorizer(options);
 
   async function send(method: string, url: string, headers: Record<string, string>, body?: string): Promise<Response> {
-    return options.fetch(url, {
-      method,
-      headers: { authorization, ...headers },
-      ...(body === undefined ? {} : { body }),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+    return sendAuthorized(authorizer, url, method, body, (authorization) =>
+      options.fetch(url, {
+        method,
+        headers: { authorization, ...headers },
+        ...(body === undefined ? {} : { body }),
+        ...(options.signal ? { signal: options.signal } : {}),
+      }),
+    );
   }
 
   async function multistatusText(method: string, url: string, body: string, depth: 0 | 1): Promise<{ xml: string; base: string }> {
