@@ -166,4 +166,45 @@ describe('Google change feed across short pages', () => {
     assert.equal(relisting.unchanged.length, 1, 'the old single is known and unchanged');
     await assertEqualsLive();
   });
+
+  test('occurrences the user was invited to without their series are mirrored as events of their own, incremental and relisted', async () => {
+    // Another organizer's weekly series: this calendar holds two of its occurrences and not the series.
+    const invitedSeries = 'invitedseries0001';
+    const at = (n: number) => Date.UTC(2027, 8, 6 + 7 * n, 15);
+    const orphan = (n: number) =>
+      h.emulator.seedEvent(calendarId, {
+        id: `${invitedSeries}_${basicUtcStamp(at(n))}`,
+        recurringEventId: invitedSeries,
+        originalStartTime: { dateTime: iso(at(n)), timeZone: 'UTC' },
+        summary: `Guest lecture ${n}`,
+        start: { dateTime: iso(at(n)), timeZone: 'UTC' },
+        end: { dateTime: iso(at(n) + HOUR), timeZone: 'UTC' },
+      }).id;
+    const first = orphan(0);
+    const second = orphan(3);
+    const added = await pass();
+    assert.deepEqual([...added.upserts].sort(), [first, second].sort());
+    assert.deepEqual(mirror.get(first)!.instances.map((e) => e.title), ['Guest lecture 0']);
+    assert.deepEqual(mirror.get(first)!.masters, [], 'no series master, as a live singleEvents=false read');
+    await assertEqualsLive();
+
+    h.emulator.store.patch(calendarId, second, { summary: 'Guest lecture 3 (room change)' }, { conferenceDataVersion: 0, actorEmail: h.email });
+    await pass();
+    assert.deepEqual(mirror.get(second)!.instances.map((e) => e.title), ['Guest lecture 3 (room change)']);
+    await assertEqualsLive();
+
+    h.emulator.store.expireSyncTokens();
+    await assert.rejects(pass(), (err: { code?: string }) => err.code === 'CURSOR_INVALID');
+    cursor = undefined;
+    const relisting = await pass();
+    assert.ok(relisting.upserts.includes(first) && relisting.upserts.includes(second), JSON.stringify(relisting.upserts));
+    assert.ok(mirror.has(first) && mirror.has(second), 'kept by the relisting');
+    await assertEqualsLive();
+
+    h.emulator.store.delete(calendarId, first, undefined);
+    await pass();
+    assert.ok(!mirror.has(first), 'an occurrence the user was removed from leaves the mirror');
+    assert.ok(mirror.has(second));
+    await assertEqualsLive();
+  });
 });

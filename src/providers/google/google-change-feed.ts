@@ -7,7 +7,9 @@
  * turns into CURSOR_INVALID, and the engine relists.
  *
  * A unit is one single event (keyed by its id) or one series (keyed by the master's id):
- * the master, its exceptions and its occurrences together. Occurrences come from
+ * the master, its exceptions and its occurrences together. An occurrence whose series the
+ * account cannot read (the user was invited to that occurrence alone) is a unit of its
+ * own, keyed by its id. Occurrences come from
  * `events.instances` rather than from expanding the RRULE here: the mirror must hold
  * exactly what a live `singleEvents=true` read returns, and those instances are resources
  * Google builds (their ids, ETags, inherited fields and exceptions), which only Google can
@@ -82,6 +84,26 @@ export function createGoogleChangeFeed(api: GoogleCalendarApi): ChangeFeed<OAuth
     return { key: event.id ?? '', version: singleVersion(event, window), instances: inWindow ? [mapped] : [], masters: inWindow ? [mapped] : [] };
   }
 
+  /**
+   * An occurrence listed without its series because the account cannot see the series: the
+   * user was invited to this occurrence only. It is a unit of its own, as a live
+   * singleEvents=true read lists it; like there, it is no series master.
+   */
+  function orphanUnit(event: GoogleEvent, calendarId: string, window: SyncWindow): MirrorUnit {
+    const single = singleUnit(event, calendarId, window);
+    return { ...single, masters: [] };
+  }
+
+  /** Whether the account can read the series `masterId` (an orphan occurrence's series cannot be read). */
+  async function seriesVisible(ctx: GoogleContext, calendarId: string, masterId: string): Promise<boolean> {
+    try {
+      return (await api.getEvent(ctx, calendarId, masterId)).status !== 'cancelled';
+    } catch (err) {
+      if (err instanceof ProviderError && err.code === 'NOT_FOUND') return false;
+      throw err;
+    }
+  }
+
   /** A series with its occurrences in the window; undefined when Google no longer has it. */
   async function seriesUnit(ctx: GoogleContext, calendarId: string, master: GoogleEvent, window: SyncWindow): Promise<MirrorUnit | undefined> {
     const masterId = master.id ?? '';
@@ -153,6 +175,19 @@ export function createGoogleChangeFeed(api: GoogleCalendarApi): ChangeFeed<OAuth
           const unit = await seriesUnit(ctx, calendarId, event, window);
           if (unit) upserts.push(unit);
         }
+        // Occurrences whose series is not on this page: the series is elsewhere in the
+        // listing (and mirrored with it there), or the account cannot see it at all.
+        const headIds = new Set(heads.map((e) => e.id));
+        const loose = new Map<string, GoogleEvent[]>();
+        for (const event of items) {
+          const masterId = event.recurringEventId;
+          if (masterId === undefined || event.status === 'cancelled' || headIds.has(masterId)) continue;
+          loose.set(masterId, [...(loose.get(masterId) ?? []), event]);
+        }
+        for (const [masterId, events] of loose) {
+          if (await seriesVisible(ctx, calendarId, masterId)) continue;
+          for (const event of events) upserts.push(orphanUnit(event, calendarId, window));
+        }
       } else {
         // Every changed item, cancelled ones included: group them by the unit they belong to.
         const byUnit = new Map<string, GoogleEvent[]>();
@@ -173,7 +208,13 @@ export function createGoogleChangeFeed(api: GoogleCalendarApi): ChangeFeed<OAuth
               head = await api.getEvent(ctx, calendarId, key);
             } catch (err) {
               if (err instanceof ProviderError && err.code === 'NOT_FOUND') {
+                // The series is gone, or the account never could see it: what changed are
+                // occurrences it was invited to on their own, each a unit of its own.
                 deletions.push(key);
+                for (const event of changed) {
+                  if (event.status === 'cancelled') deletions.push(event.id!);
+                  else upserts.push(orphanUnit(event, calendarId, window));
+                }
                 continue;
               }
               throw err;

@@ -175,7 +175,9 @@ export class EventStore {
   }
 
   expireSyncTokens(): void {
-    this.syncFloor = this.seq + 1;
+    // Tokens handed out from now on (even before the next write) must stay valid.
+    this.seq += 1;
+    this.syncFloor = this.seq;
   }
 
   // ---- reads ---------------------------------------------------------------------------
@@ -205,7 +207,9 @@ export class EventStore {
     const out: Listed[] = [];
 
     for (const r of records) {
-      if (r.recurringEventId) continue; // listed with its series
+      // Listed with its series; an occurrence the user was invited to without the series
+      // (its master is not in this calendar) is listed as an event of its own.
+      if (r.recurringEventId && this.table(calendarId).has(r.recurringEventId)) continue;
       if (options.iCalUID && r.iCalUID !== options.iCalUID) continue;
       if (!r.recurrence) {
         const item = stored(r, r.status === 'cancelled');
