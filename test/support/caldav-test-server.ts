@@ -64,3 +64,19 @@ export function escapeXml(text: string): string {
 export function basicAuth(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 }
+
+/** A MKCALENDAR body setting what `spec` names (VEVENT only unless `components` says otherwise). */
+export function mkcalendarBody(spec: CalendarSpec): string {
+  const props: string[] = [];
+  if (spec.displayName !== undefined) props.push(`<D:displayname>${escapeXml(spec.displayName)}</D:displayname>`);
+  if (spec.color !== undefined) props.push(`<I:calendar-color>${escapeXml(spec.color)}</I:calendar-color>`);
+  if (spec.description !== undefined) props.push(`<C:calendar-description>${escapeXml(spec.description)}</C:calendar-description>`);
+  if (spec.timezone !== undefined) props.push(`<C:calendar-timezone>${escapeXml(spec.timezone)}</C:calendar-timezone>`);
+  const components = spec.components ?? ['VEVENT'];
+  props.push(`<C:supported-calendar-component-set>${components.map((c) => `<C:comp name="${c}"/>`).join('')}</C:supported-calendar-component-set>`);
+  return (
+    '<?xml version="1.0" encoding="utf-8"?>' +
+    '<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:I="http://apple.com/ns/ical/">' +
+    `<D:set><D:prop>${props.join('')}</D:prop></D:set></C:mkcalendar>`
+  );
+}

@@ -29,3 +29,12 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
+
+/** The last few kilobytes `child` wrote to stderr, for the error when it fails to start. */
+export function stderrTail(child: ChildProcess): () => string {
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  return () => stderr;
+}

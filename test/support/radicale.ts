@@ -13,8 +13,8 @@ import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { basicAuth, escapeXml, type CaldavTestServer, type RawResponse } from './caldav-test-server.js';
-import { freePort, stopChild, waitUntilAnswering } from './child-server.js';
+import { basicAuth, mkcalendarBody, type CaldavTestServer, type RawResponse } from './caldav-test-server.js';
+import { freePort, stderrTail, stopChild, waitUntilAnswering } from './child-server.js';
 
 export type { CalendarSpec, RawResponse } from './caldav-test-server.js';
 
@@ -82,11 +82,7 @@ async function launch(users: Record<string, string>): Promise<{ child: ChildProc
     ].join('\n'),
   );
   const child = spawn(RADICALE_BIN, ['--config', join(dir, 'config')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
-  });
-  const log = (): string => stderr;
+  const log = stderrTail(child);
   try {
     await waitUntilAnswering(`http://127.0.0.1:${port}/`, child, log, 'radicale');
   } catch (err) {
@@ -152,19 +148,7 @@ export async function startRadicale(options: { users: Record<string, string> }):
     async mkcalendar(user, slug, spec = {}) {
       // Radicale creates the principal collection on the first authenticated request.
       await request(user, 'PROPFIND', `/${user}/`, undefined, { depth: '0' });
-      const props: string[] = [];
-      if (spec.displayName !== undefined) props.push(`<D:displayname>${escapeXml(spec.displayName)}</D:displayname>`);
-      if (spec.color !== undefined) props.push(`<I:calendar-color>${escapeXml(spec.color)}</I:calendar-color>`);
-      if (spec.description !== undefined) props.push(`<C:calendar-description>${escapeXml(spec.description)}</C:calendar-description>`);
-      if (spec.timezone !== undefined) props.push(`<C:calendar-timezone>${escapeXml(spec.timezone)}</C:calendar-timezone>`);
-      const components = spec.components ?? ['VEVENT'];
-      props.push(
-        `<C:supported-calendar-component-set>${components.map((c) => `<C:comp name="${c}"/>`).join('')}</C:supported-calendar-component-set>`,
-      );
-      const body =
-        '<?xml version="1.0" encoding="utf-8"?>' +
-        '<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:I="http://apple.com/ns/ical/">' +
-        `<D:set><D:prop>${props.join('')}</D:prop></D:set></C:mkcalendar>`;
+      const body = mkcalendarBody(spec);
       const path = `/${user}/${slug}/`;
       const response = await request(user, 'MKCALENDAR', path, body, { 'content-type': 'application/xml; charset=utf-8' });
       if (response.status !== 201) throw new Error(`MKCALENDAR ${path} answered ${response.status}: ${response.body}`);

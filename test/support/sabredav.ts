@@ -21,8 +21,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createDavAuthorizer, sendAuthorized, type DavAuthorizer } from '../../src/providers/caldav/dav-authorizer.js';
-import { escapeXml, type CaldavTestServer, type RawResponse } from './caldav-test-server.js';
-import { freePort, stopChild, waitUntilAnswering } from './child-server.js';
+import { mkcalendarBody, type CaldavTestServer, type RawResponse } from './caldav-test-server.js';
+import { freePort, stderrTail, stopChild, waitUntilAnswering } from './child-server.js';
 
 const PHP_BIN = process.env.PHP_BIN ?? '/usr/bin/php';
 const SABRE_AUTOLOAD = '/usr/share/php/Sabre/autoload.php';
@@ -97,11 +97,7 @@ async function launch(dir: string): Promise<{ child: ChildProcess; port: number;
       // Its own process group: the workers PHP forks are stopped with it (see stopGroup).
       { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PHP_CLI_SERVER_WORKERS: '4' }, detached: true },
     );
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString()).slice(-4000);
-    });
-    const log = (): string => stderr;
+    const log = stderrTail(child);
     try {
       await waitUntilAnswering(`http://127.0.0.1:${port}/`, child, log, 'sabredav');
       return { child, port, log };
@@ -187,17 +183,7 @@ export async function startSabredav(options: { users: Record<string, string> }):
     get: (user, url) => request(user, 'GET', url),
     put: (user, url, ics, headers = {}) => request(user, 'PUT', url, ics, { 'content-type': 'text/calendar; charset=utf-8', ...headers }),
     async mkcalendar(user, slug, spec = {}) {
-      const props: string[] = [];
-      if (spec.displayName !== undefined) props.push(`<D:displayname>${escapeXml(spec.displayName)}</D:displayname>`);
-      if (spec.color !== undefined) props.push(`<I:calendar-color>${escapeXml(spec.color)}</I:calendar-color>`);
-      if (spec.description !== undefined) props.push(`<C:calendar-description>${escapeXml(spec.description)}</C:calendar-description>`);
-      if (spec.timezone !== undefined) props.push(`<C:calendar-timezone>${escapeXml(spec.timezone)}</C:calendar-timezone>`);
-      const components = spec.components ?? ['VEVENT'];
-      props.push(`<C:supported-calendar-component-set>${components.map((c) => `<C:comp name="${c}"/>`).join('')}</C:supported-calendar-component-set>`);
-      const body =
-        '<?xml version="1.0" encoding="utf-8"?>' +
-        '<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:I="http://apple.com/ns/ical/">' +
-        `<D:set><D:prop>${props.join('')}</D:prop></D:set></C:mkcalendar>`;
+      const body = mkcalendarBody(spec);
       const url = calendarUrl(user, slug);
       const response = await request(user, 'MKCALENDAR', url, body, { 'content-type': 'application/xml; charset=utf-8' });
       if (response.status !== 201) throw new Error(`MKCALENDAR ${url} answered ${response.status}: ${response.body}`);

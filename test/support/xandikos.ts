@@ -23,7 +23,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { basicAuth, escapeXml, type CaldavTestServer, type RawResponse } from './caldav-test-server.js';
-import { freePort, stopChild, waitUntilAnswering } from './child-server.js';
+import { freePort, stderrTail, stopChild, waitUntilAnswering } from './child-server.js';
 
 const XANDIKOS_BIN = process.env.XANDIKOS_BIN ?? '/usr/bin/xandikos';
 
@@ -52,12 +52,9 @@ async function launchInstance(dir: string, user: string): Promise<Instance> {
       ['-d', join(dir, user), '--autocreate', '-l', '127.0.0.1', '-p', String(port), '--current-user-principal', `/${user}/`],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString()).slice(-4000);
-    });
+    const log = stderrTail(child);
     try {
-      await waitUntilAnswering(`http://127.0.0.1:${port}/health`, child, () => stderr, 'xandikos');
+      await waitUntilAnswering(`http://127.0.0.1:${port}/health`, child, log, 'xandikos');
       return { child, port };
     } catch (err) {
       lastError = err;
