@@ -247,12 +247,14 @@ export async function benchMirrorEncryption(): Promise<void> {
     const plainPage = await timeIt(() => plain.page(query(plainCalendar)));
     // As the server reads: decrypted rows stay in the process's cache between reads.
     const sealedWarm = await timeIt(() => services.mirror.page(query(calendarId)));
-    // Every row decrypted: a fresh repository (and cache) for each read.
+    // No row seen before: a fresh repository (and cache) for each read, so every row is
+    // decrypted (sealed) or only parsed (plain); the difference is what decryption costs.
     const sealedCold = await timeIt(() => new MirrorRepository(storage.db, (services.mirror as unknown as { box: SecretBox }).box).page(query(calendarId)));
+    const plainCold = await timeIt(() => new MirrorRepository(storage.db, plainBox).page(query(plainCalendar)));
     const warm = (sealedWarm - plainPage) / read;
-    const cold = (sealedCold - plainPage) / read;
+    const cold = (sealedCold - plainCold) / read;
     line('M5 encryption share, steady state', `${(sealedWarm - plainPage).toFixed(3)} ms`, `${read.toFixed(3)} ms`, `${(warm * 100).toFixed(1)}%`, 'sealed vs plain rows, decrypted rows cached, of the HTTP read (p50); target ≤ 20%');
-    line('M5 encryption share, first read', `${(sealedCold - plainPage).toFixed(3)} ms`, `${read.toFixed(3)} ms`, `${(cold * 100).toFixed(1)}%`, 'every one of the 50 rows decrypted');
+    line('M5 encryption share, first read', `${(sealedCold - plainCold).toFixed(3)} ms`, `${read.toFixed(3)} ms`, `${(cold * 100).toFixed(1)}%`, 'no row cached: all 50 decrypted vs all 50 parsed from plain text');
   });
 }
 

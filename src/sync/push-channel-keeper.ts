@@ -45,18 +45,38 @@ export interface PushChannelKeeperDeps {
 /** Seven days: Google's default (and longest) lifetime of an events channel. */
 export const PUSH_CHANNEL_TTL_MS = 7 * 86_400_000;
 
+/**
+ * Refusals that asking again will not change: the calendar cannot be watched (Google's
+ * pushNotSupportedForRequestedResource for holiday and other public calendars) or this
+ * account may not watch it. Transient failures (5xx, 429, the network) are retried on the
+ * next run as before.
+ */
+const LASTING_REFUSALS = new Set(['INVALID_INPUT', 'READ_ONLY', 'INSUFFICIENT_SCOPE']);
+/** After a lasting refusal the calendar is not asked again for this long, doubling per refusal up to a day. */
+const REFUSAL_FIRST_WAIT_MS = 15 * 60_000;
+const REFUSAL_LONGEST_WAIT_MS = 86_400_000;
+/** Calendars remembered as refused, at most (oldest forgotten first; forgetting only costs one request). */
+const REFUSALS_REMEMBERED = 10_000;
+
 export function webhookAddress(publicUrl: string, provider: ProviderId): string {
   return `${publicUrl.replace(/\/+$/, '')}/webhooks/${provider}`;
 }
 
 export class PushChannelKeeper {
+  /**
+   * Calendars whose provider lastingly refused a channel, and when to ask again. Kept in
+   * memory: each instance asks at most once per wait, and a restart asks once more.
+   */
+  private readonly refused = new Map<string, { askAgainAt: number; waitMs: number }>();
+
   constructor(private readonly deps: PushChannelKeeperDeps) {}
 
   /**
    * Brings the account's channels in line with its synced calendars: opens missing ones,
    * replaces those about to expire, stops those of calendars no longer synced. Failures
-   * are logged and left to the next run: polling goes on meanwhile. Returns whether every
-   * calendar now has a live channel.
+   * are logged and left to the next run (a lasting refusal to a later one, see
+   * LASTING_REFUSALS): polling goes on meanwhile. Returns whether every calendar now has a
+   * live channel.
    */
   async maintain(handle: AccountHandle, records: readonly CalendarRecord[], run: <T>(call: (ctx: ProviderContext) => Promise<T>) => Promise<T>, log: FastifyBaseLogger): Promise<boolean> {
     const { deps } = this;
@@ -75,6 +95,11 @@ export class PushChannelKeeper {
       const now = deps.now();
       const mine = existing.filter((c) => c.calendarRowId === record.id);
       if (mine.some((c) => c.expiresAt - now > deps.settings.renewBeforeMs)) continue;
+      const refusal = this.refused.get(record.id);
+      if (refusal && refusal.askAgainAt > now) {
+        all = false;
+        continue;
+      }
       try {
         const token = deps.newToken();
         const opened = await run((ctx) =>
@@ -91,11 +116,14 @@ export class PushChannelKeeper {
           },
           deps.now(),
         );
+        this.refused.delete(record.id);
         log.info({ calendar: record.id, renewed: mine.length > 0 }, 'push channel opened');
         if (mine.length > 0) await this.reportRenewal(handle, record, true, log);
       } catch (err) {
         all = false;
-        log.warn({ calendar: record.id, code: (err as { code?: string }).code, err: (err as Error).message }, 'opening a push channel failed; polling continues');
+        const code = (err as { code?: string }).code;
+        if (code !== undefined && LASTING_REFUSALS.has(code)) this.rememberRefusal(record.id, refusal, now);
+        log.warn({ calendar: record.id, code, err: (err as Error).message }, 'opening a push channel failed; polling continues');
         if (mine.length > 0) await this.reportRenewal(handle, record, false, log);
         // The old channel, if any, stays until it expires.
         continue;
@@ -103,6 +131,13 @@ export class PushChannelKeeper {
       await this.stopAll(mine, run, log);
     }
     return all;
+  }
+
+  private rememberRefusal(calendarRowId: string, previous: { waitMs: number } | undefined, now: number): void {
+    const waitMs = previous ? Math.min(REFUSAL_LONGEST_WAIT_MS, previous.waitMs * 2) : REFUSAL_FIRST_WAIT_MS;
+    this.refused.delete(calendarRowId);
+    this.refused.set(calendarRowId, { askAgainAt: now + waitMs, waitMs });
+    if (this.refused.size > REFUSALS_REMEMBERED) this.refused.delete(this.refused.keys().next().value as string);
   }
 
   private async reportRenewal(handle: AccountHandle, record: CalendarRecord, renewed: boolean, log: FastifyBaseLogger): Promise<void> {

@@ -229,6 +229,29 @@ for (const { dialect, skip } of await dialects()) describe(`Google push channels
     assert.equal(s.emulator.channels.active().length, 2, 'back in the list, it is watched again');
   });
 
+  test('a calendar Google cannot watch is asked once, not again on every run; the others keep their channels', async () => {
+    const holidays = s.emulator.addCalendar(email, { summary: 'Holidays' }).id;
+    s.emulator.channels.knobs.unwatchable.add(holidays);
+    const watches = () => s.emulator.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/events/watch') && decodeURIComponent(r.path).includes(`/calendars/${holidays}/`));
+    try {
+      await syncNowFor(s.server.runtime, s.accountRowId);
+      assert.equal(watches().length, 1, 'asked once');
+      assert.equal(watches()[0]!.status, 400);
+      await syncNowFor(s.server.runtime, s.accountRowId);
+      await syncNowFor(s.server.runtime, s.accountRowId);
+      assert.equal(watches().length, 1, 'a lasting refusal is not asked again on the next runs');
+      assert.deepEqual(s.emulator.channels.active().map((c) => c.calendarId).sort(), [email, s.team].sort());
+      const synced = await s.server.runtime.storage.db.selectFrom('calendars').select('payload').execute();
+      assert.equal(synced.length, 3, 'the unwatchable calendar is still synced, by polling');
+    } finally {
+      s.emulator.channels.knobs.unwatchable.delete(holidays);
+      const user = s.emulator.addUser(email);
+      user.calendarList.splice(user.calendarList.findIndex((e) => e.calendarId === holidays), 1);
+    }
+    await syncNowFor(s.server.runtime, s.accountRowId);
+    assert.equal(s.emulator.channels.active().length, 2);
+  });
+
   test('disconnecting the account stops its channels at Google and forgets them', async () => {
     const ids = (await channelRows(s.server)).map((r) => r.id);
     assert.equal(ids.length, 2);

@@ -45,6 +45,11 @@ export interface ChannelKnobs {
   deliverVia?: string;
   /** Knob: changes send no notification (Google documents that messages may be lost). */
   dropNotifications: boolean;
+  /**
+   * Knob: calendars whose events cannot be watched (Google answers 400
+   * pushNotSupportedForRequestedResource, e.g. for holiday and other public calendars).
+   */
+  unwatchable: Set<string>;
 }
 
 const DEFAULT_TTL_S = 604_800;
@@ -53,7 +58,7 @@ const CHANNEL_ID = /^[A-Za-z0-9\-_+/=]{1,64}$/;
 export class Channels {
   readonly channels = new Map<string, Channel>();
   readonly deliveries: Delivery[] = [];
-  readonly knobs: ChannelKnobs = { maxTtlMs: DEFAULT_TTL_S * 1000, dropNotifications: false };
+  readonly knobs: ChannelKnobs = { maxTtlMs: DEFAULT_TTL_S * 1000, dropNotifications: false, unwatchable: new Set() };
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly apiBase: () => string) {}
@@ -72,6 +77,7 @@ export class Channels {
     if (url.protocol !== 'https:') throw new ApiError(400, 'push.webhookUrlNotHttps', 'WebHook callback must be HTTPS: ' + address);
     if (token !== undefined && (typeof token !== 'string' || token.length > 256)) throw apiErrors.invalid('Invalid channel token.');
     if ([...this.channels.values()].some((c) => c.id === id && !c.stopped)) throw new ApiError(400, 'channelIdNotUnique', 'Channel id not unique');
+    if (this.knobs.unwatchable.has(calendarId)) throw new ApiError(400, 'pushNotSupportedForRequestedResource', 'Push notifications are not supported by this resource.');
     const params = (body.params ?? {}) as Record<string, unknown>;
     const ttlS = params.ttl === undefined ? DEFAULT_TTL_S : Number(params.ttl);
     if (!Number.isFinite(ttlS) || ttlS <= 0) throw apiErrors.invalid('Invalid ttl.');
