@@ -57,12 +57,17 @@ export function registerMicrosoftWebhookRoute(app: FastifyInstance, deps: Micros
     }
     const due = new Set<string>();
     let dropped = 0;
+    // Graph batches many notifications of one subscription together: each distinct pair is checked once.
+    const verified = new Map<string, ReturnType<typeof deps.channels.verify>>();
     for (const item of value as Notification[]) {
       if (typeof item?.subscriptionId !== 'string' || typeof item.clientState !== 'string' || item.subscriptionId.length > 200 || item.clientState.length > 200) {
         dropped += 1;
         continue;
       }
-      const channel = await deps.channels.verify('microsoft', item.subscriptionId, item.clientState);
+      const pair = `${item.subscriptionId}\u0000${item.clientState}`;
+      let check = verified.get(pair);
+      if (!check) verified.set(pair, (check = deps.channels.verify('microsoft', item.subscriptionId, item.clientState)));
+      const channel = await check;
       if (!channel) {
         dropped += 1;
         continue;
