@@ -206,5 +206,19 @@ describe('Google change feed across short pages', () => {
     assert.ok(!mirror.has(first), 'an occurrence the user was removed from leaves the mirror');
     assert.ok(mirror.has(second));
     await assertEqualsLive();
+
+    // Invited to the whole series later: its occurrences move into the series unit, none twice.
+    h.emulator.seedEvent(calendarId, {
+      id: invitedSeries,
+      summary: 'Guest lecture',
+      start: { dateTime: iso(at(0)), timeZone: 'UTC' },
+      end: { dateTime: iso(at(0) + HOUR), timeZone: 'UTC' },
+      recurrence: ['RRULE:FREQ=WEEKLY;COUNT=6'],
+    });
+    const joined = await pass();
+    assert.ok(joined.upserts.includes(invitedSeries));
+    assert.ok(!mirror.has(second), 'the occurrence mirrored alone is now part of the series');
+    assert.equal(mirror.get(invitedSeries)!.instances.filter((e) => e.id === second).length, 1);
+    await assertEqualsLive();
   });
 });

@@ -227,6 +227,12 @@ export function createGoogleChangeFeed(api: GoogleCalendarApi): ChangeFeed<OAuth
           const unit = isSeries(head) ? await seriesUnit(ctx, calendarId, head, window) : singleUnit(head, calendarId, window);
           if (unit) upserts.push(unit);
           else deletions.push(key);
+          if (unit && isSeries(head)) {
+            // Occurrences mirrored on their own while the series could not be read (the user
+            // has since been invited to all of it) now belong to the series unit.
+            const alone = await request.knownVersions(unit.instances.map((e) => e.id).filter((id) => id !== key));
+            deletions.push(...alone.keys());
+          }
         }
       }
 
