@@ -74,7 +74,8 @@ export function registerMicrosoftWebhookRoute(app: FastifyInstance, deps: Micros
       }
       if (item.lifecycleEvent === 'reauthorizationRequired') await deps.channels.markForRenewal(channel.id);
       else if (item.lifecycleEvent === 'subscriptionRemoved') await deps.channels.delete(channel.id);
-      due.add(channel.accountId);
+      // An account waiting for its user to reconnect is not synced sooner than its backoff allows.
+      if (!channel.accountNeedsReconnect) due.add(channel.accountId);
     }
     for (const accountId of due) await deps.syncSoon(accountId);
     if (dropped > 0) request.log.warn({ dropped, counted: value.length - dropped }, 'microsoft notifications without a matching channel and clientState dropped');

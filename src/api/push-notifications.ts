@@ -4,7 +4,8 @@
  * hash (compared in constant time); anything else is rejected and changes nothing. A
  * verified change marks the calendar pushed — reads of it go live until a sync that
  * started afterwards has completed — and makes the account's sync job due now, which
- * whichever instance runs the schedule picks up.
+ * whichever instance runs the schedule picks up (unless the account waits for its user to
+ * reconnect: then nothing changes).
  */
 import type { CalendarSyncRepository } from '../storage/repositories/calendar-sync.repo.js';
 import type { PushChannelsRepository } from '../storage/repositories/push-channels.repo.js';
@@ -45,6 +46,9 @@ export class PushNotifications {
     if (!channel) return 'rejected';
     if (channel.expiresAt <= deps.now()) return 'rejected';
     if (n.resourceId !== undefined && channel.resourceId !== null && n.resourceId !== channel.resourceId) return 'rejected';
+    // A sync now would only be refused again: the account waits for the user to reconnect,
+    // on the backoff its job already has.
+    if (channel.accountNeedsReconnect) return 'accepted';
     await deps.calendarSync.markPushed(channel.calendarRowId, deps.now());
     await deps.syncSoon(channel.accountId);
     return 'accepted';

@@ -252,6 +252,28 @@ for (const { dialect, skip } of await dialects()) describe(`Google push channels
     assert.equal(s.emulator.channels.active().length, 2);
   });
 
+  test('a notification for an account waiting for its user to reconnect is acknowledged but syncs nothing sooner', async () => {
+    const db = s.server.runtime.storage.db;
+    await db.updateTable('accounts').set({ sync_state: 'reauth_required' }).where('id', '=', s.accountRowId).execute();
+    try {
+      const before = await db.selectFrom('sync_jobs').select(['next_run_at', 'claimed_at']).where('account_id', '=', s.accountRowId).executeTakeFirstOrThrow();
+      assert.ok(Number(before.next_run_at) > Date.now() + 60_000, 'the job waits');
+      const from = s.emulator.channels.deliveries.length;
+      s.emulator.seedEvent(s.team, { summary: 'While revoked', start: { dateTime: iso(today + 3 * DAY + 9 * HOUR) }, end: { dateTime: iso(today + 3 * DAY + 10 * HOUR) } });
+      await s.emulator.channels.settled();
+      const sent = s.emulator.channels.deliveries.slice(from);
+      assert.deepEqual(sent.map((d) => d.status), [200], 'acknowledged, so Google does not retry');
+      await new Promise((r) => setTimeout(r, 300));
+      const after = await db.selectFrom('sync_jobs').select(['next_run_at', 'claimed_at']).where('account_id', '=', s.accountRowId).executeTakeFirstOrThrow();
+      assert.equal(Number(after.next_run_at), Number(before.next_run_at), 'the job keeps its schedule');
+      assert.equal(after.claimed_at, before.claimed_at, 'no sync ran');
+    } finally {
+      await db.updateTable('accounts').set({ sync_state: 'ok' }).where('id', '=', s.accountRowId).execute();
+    }
+    await syncNowFor(s.server.runtime, s.accountRowId);
+    await untilMirrored(s.a, 'While revoked');
+  });
+
   test('disconnecting the account stops its channels at Google and forgets them', async () => {
     const ids = (await channelRows(s.server)).map((r) => r.id);
     assert.equal(ids.length, 2);

@@ -22,6 +22,8 @@ export interface PushChannelRow {
   /** The provider's id of the watched resource (Google), null when it has none. */
   resourceId: string | null;
   expiresAt: number;
+  /** The account's stored credentials were refused: nothing can be synced until the user reconnects. */
+  accountNeedsReconnect: boolean;
 }
 
 /**
@@ -38,7 +40,8 @@ export class PushChannelsRepository {
     return this.db
       .selectFrom('push_channels')
       .innerJoin('calendars', 'calendars.id', 'push_channels.calendar_id')
-      .select(['push_channels.id', 'push_channels.provider', 'push_channels.calendar_id', 'push_channels.resource_id', 'push_channels.token_hash', 'push_channels.expires_at', 'calendars.account_id']);
+      .innerJoin('accounts', 'accounts.id', 'calendars.account_id')
+      .select(['push_channels.id', 'push_channels.provider', 'push_channels.calendar_id', 'push_channels.resource_id', 'push_channels.token_hash', 'push_channels.expires_at', 'calendars.account_id', 'accounts.sync_state']);
   }
 
   async insert(r: { id: string; provider: string; calendarRowId: string; resourceId?: string; token: string; expiresAt: number }, now = Date.now()): Promise<void> {
@@ -83,7 +86,7 @@ export class PushChannelsRepository {
   }
 }
 
-function toRow(row: { id: string; provider: string; calendar_id: string; resource_id: string | null; expires_at: number; account_id: string }): PushChannelRow {
+function toRow(row: { id: string; provider: string; calendar_id: string; resource_id: string | null; expires_at: number; account_id: string; sync_state: string }): PushChannelRow {
   return {
     id: row.id,
     provider: row.provider,
@@ -91,5 +94,6 @@ function toRow(row: { id: string; provider: string; calendar_id: string; resourc
     accountId: row.account_id,
     resourceId: row.resource_id,
     expiresAt: Number(row.expires_at),
+    accountNeedsReconnect: row.sync_state === 'reauth_required',
   };
 }
