@@ -39,7 +39,7 @@ export function registerMicrosoftWebhookRoute(app: FastifyInstance, deps: Micros
         tags: ['Provider notifications'],
         summary: 'Microsoft Graph change notifications',
         description:
-          'Called by Microsoft Graph, not by applications. With `?validationToken=` (the subscription handshake) the token is echoed as text/plain; a notification collection `{ "value": [...] }` is 202, each notification counting only when its `subscriptionId` and `clientState` match a stored channel; anything else is 400.',
+          'Called by Microsoft Graph, not by applications. With `?validationToken=` (the subscription handshake) the token is echoed as text/plain; a notification collection `{ "value": [...] }` is 202, each notification counting only when its `subscriptionId` and `clientState` match a stored, unexpired channel; anything else is 400.',
       },
       bodyLimit: 1024 * 1024,
     },
@@ -69,6 +69,12 @@ export function registerMicrosoftWebhookRoute(app: FastifyInstance, deps: Micros
       if (!check) verified.set(pair, (check = deps.channels.verify('microsoft', item.subscriptionId, item.clientState)));
       const channel = await check;
       if (!channel) {
+        dropped += 1;
+        continue;
+      }
+      // Past its expiry the channel is no longer ours to act on (the keeper forgets it); a
+      // lifecycle notice about it is still handled.
+      if (item.lifecycleEvent === undefined && channel.expiresAt <= Date.now()) {
         dropped += 1;
         continue;
       }

@@ -136,6 +136,21 @@ for (const { dialect, skip } of await dialects()) describe(`Microsoft push on ${
     await eventually(async () => (await mirrorTitles()).includes('Missed change'));
   });
 
+  test('a change notification on a channel past its expiry syncs nothing', async () => {
+    // This server's keeper stops every channel (no https public URL): none is left from earlier tests.
+    await syncNowFor(server.runtime, accountRowId);
+    const { id } = await channel();
+    await server.runtime.storage.db.updateTable('push_channels').set({ expires_at: Date.now() - 1000 }).where('id', '=', id).execute();
+    const claimedBefore = (await server.runtime.storage.db.selectFrom('sync_jobs').select('claimed_at').where('account_id', '=', accountRowId).executeTakeFirstOrThrow()).claimed_at;
+    const event = [...ms.store.events.values()].find((e) => e.calendarId === calendarId)!;
+    ms.store.update(ms.store.find(event.id)!, { subject: 'After expiry' });
+    assert.deepEqual(await ms.subscriptions.notify(calendarId, event.id, 'updated'), [202]);
+    await new Promise((r) => setTimeout(r, 500));
+    const claimedAfter = (await server.runtime.storage.db.selectFrom('sync_jobs').select('claimed_at').where('account_id', '=', accountRowId).executeTakeFirstOrThrow()).claimed_at;
+    assert.equal(claimedAfter, claimedBefore, 'no sync ran');
+    await syncNowFor(server.runtime, accountRowId);
+  });
+
   test('stop deletes the subscription at Graph; one Graph no longer knows counts as stopped', async () => {
     const { id } = await channel();
     await provider().push.stop(ctx, { channelId: id });
