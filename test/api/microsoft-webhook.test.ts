@@ -151,6 +151,28 @@ for (const { dialect, skip } of await dialects()) describe(`Microsoft push on ${
     await syncNowFor(server.runtime, accountRowId);
   });
 
+  test('a change notification for an account waiting for its user to reconnect syncs nothing sooner', async () => {
+    await syncNowFor(server.runtime, accountRowId);
+    const { id } = await channel();
+    assert.ok(id);
+    const db = server.runtime.storage.db;
+    await db.updateTable('accounts').set({ sync_state: 'reauth_required' }).where('id', '=', accountRowId).execute();
+    try {
+      const before = await db.selectFrom('sync_jobs').select(['next_run_at', 'claimed_at']).where('account_id', '=', accountRowId).executeTakeFirstOrThrow();
+      const event = [...ms.store.events.values()].find((e) => e.calendarId === calendarId)!;
+      ms.store.update(ms.store.find(event.id)!, { subject: 'While revoked' });
+      const statuses = await ms.subscriptions.notify(calendarId, event.id, 'updated');
+      assert.ok(statuses.length >= 1 && statuses.every((status) => status === 202), `acknowledged, so Graph does not retry: ${statuses.join()}`);
+      await new Promise((r) => setTimeout(r, 500));
+      const after = await db.selectFrom('sync_jobs').select(['next_run_at', 'claimed_at']).where('account_id', '=', accountRowId).executeTakeFirstOrThrow();
+      assert.equal(Number(after.next_run_at), Number(before.next_run_at), 'the job keeps its schedule');
+      assert.equal(after.claimed_at, before.claimed_at, 'no sync ran');
+    } finally {
+      await db.updateTable('accounts').set({ sync_state: 'ok' }).where('id', '=', accountRowId).execute();
+    }
+    await syncNowFor(server.runtime, accountRowId);
+  });
+
   test('stop deletes the subscription at Graph; one Graph no longer knows counts as stopped', async () => {
     const { id } = await channel();
     await provider().push.stop(ctx, { channelId: id });
