@@ -167,8 +167,19 @@ export function contrast(a: Rgb, b: Rgb): number {
   return (hi + 0.05) / (lo + 0.05);
 }
 
+/**
+ * Resolves once the page's stylesheets and fonts are in: an element can be in the DOM (and
+ * a locator's wait over) while connect.css is still loading, and sizes or colours measured
+ * then are the browser's defaults.
+ */
+export async function styled(page: Page): Promise<void> {
+  await page.waitForLoadState('load');
+  await page.evaluate(() => document.fonts.ready.then(() => undefined));
+}
+
 /** Computed style properties of the first element matching `selector`. */
 export async function styleOf(page: Page, selector: string, props: string[]): Promise<Record<string, string>> {
+  await styled(page);
   return page.locator(selector).first().evaluate((el, names) => {
     const cs = getComputedStyle(el);
     return Object.fromEntries(names.map((n) => [n, cs.getPropertyValue(n)]));
@@ -180,6 +191,7 @@ export const BACKGROUND = { light: 'rgb(243, 244, 246)', dark: 'rgb(17, 19, 24)'
 
 /** The page background as drawn (body's, which connect.css sets from the theme). */
 export async function pageBackground(page: Page): Promise<string> {
+  await styled(page);
   return page.evaluate(() => getComputedStyle(document.body).backgroundColor);
 }
 

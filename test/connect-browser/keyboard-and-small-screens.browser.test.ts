@@ -11,7 +11,7 @@ import { t } from '../../src/connect/i18n/translator.js';
 import { RADICALE_SKIP, type RadicaleServer } from '../support/radicale.js';
 import type { TestServer } from '../support/server.js';
 import { pushAuthorization } from '../support/connect-flow.js';
-import { addExpiredSession, AR, authorizeUrl, EN, CHROMIUM_SKIP, focused, openPage, screenshot, tabUntil, type AppServer , startBrowserStack, type BrowserStack } from './harness.js';
+import { addExpiredSession, AR, authorizeUrl, EN, CHROMIUM_SKIP, focused, openPage, screenshot, styled, tabUntil, type AppServer , startBrowserStack, type BrowserStack } from './harness.js';
 
 const USER = 'kim';
 const PASSWORD = 'kim-pw';
@@ -32,6 +32,7 @@ async function tooSmallTargets(page: Page): Promise<string[]> {
 }
 
 async function assertFitsPhone(page: Page, what: string): Promise<void> {
+  await styled(page);
   const widths = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, body: document.body.scrollWidth }));
   assert.ok(widths.scroll <= 320 && widths.body <= 320, `${what}: no horizontal scrolling at 320 px (scrollWidth ${widths.scroll}, body ${widths.body})`);
   assert.deepEqual(await tooSmallTargets(page), [], `${what}: touch targets at least 44 px tall`);
