@@ -14,11 +14,10 @@ import { tokenRequest } from '../support/oauth-flow.js';
 import { RADICALE_SKIP, startRadicale, type RadicaleServer } from '../support/radicale.js';
 import { freePort } from '../support/server-process.js';
 import { startServer, type TestServer } from '../support/server.js';
-import { AR, BACKGROUND, CHROMIUM_SKIP, launchBrowser, openPage, pageBackground, screenshot } from './harness.js';
+import { AR, BACKGROUND, CHROMIUM_SKIP, launchBrowser, openPage, pageBackground, screenshot, text } from './harness.js';
 
 const DE = toLocale('de');
 const PHONE = { width: 320, height: 640 };
-const text = (s: string | null | undefined) => (s ?? '').replace(/[\u2066-\u2069]/g, '').replace(/\s+/g, ' ').trim();
 
 async function documentOf(page: Page) {
   return page.evaluate(() => ({ lang: document.documentElement.lang, dir: document.documentElement.dir, theme: document.documentElement.dataset.theme }));

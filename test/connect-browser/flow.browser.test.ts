@@ -14,7 +14,7 @@ import { t, type Locale, type MessageKey } from '../../src/connect/i18n/translat
 import { RADICALE_SKIP, type RadicaleServer } from '../support/radicale.js';
 import type { TestServer } from '../support/server.js';
 import { tokenRequest } from '../support/oauth-flow.js';
-import { addExpiredSession, AR, authorizeUrl, BACKGROUND, EN, CHROMIUM_SKIP, openPage, pageBackground, screenshot, type AppServer , startBrowserStack, type BrowserStack } from './harness.js';
+import { addExpiredSession, AR, assertDocument, authorizeUrl, BACKGROUND, EN, CHROMIUM_SKIP, openPage, pageBackground, screenshot, text, type AppServer , startBrowserStack, type BrowserStack } from './harness.js';
 
 const USER = 'dana';
 const PASSWORD = 'dana-pw';
@@ -22,7 +22,6 @@ const DISPLAY = 'Acme Planner';
 /** A state with characters that need encoding, to see it come back intact. */
 const stateFor = (name: string) => `st ${name}/&=?é`;
 
-const text = (s: string | null | undefined) => (s ?? '').replace(/[\u2066-\u2069]/g, '').replace(/\s+/g, ' ').trim();
 
 interface Variant {
   lang: Locale;
@@ -40,11 +39,6 @@ const VARIANTS: Variant[] = [
   // … and by the browser's Accept-Language alone.
   { lang: AR, theme: 'dark', params: { theme: 'dark' }, locale: 'ar' },
 ];
-
-async function assertDocument(page: Page, v: Pick<Variant, 'lang' | 'theme'>): Promise<void> {
-  const attrs = await page.evaluate(() => ({ lang: document.documentElement.lang, dir: document.documentElement.dir, theme: document.documentElement.dataset.theme }));
-  assert.deepEqual(attrs, { lang: v.lang, dir: v.lang === AR ? 'rtl' : 'ltr', theme: v.theme }, `<html> of ${page.url()}`);
-}
 
 async function heading(page: Page): Promise<string> {
   return text(await page.locator('main h1').textContent());

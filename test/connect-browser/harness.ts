@@ -14,7 +14,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { encodeSession, SESSION_COOKIE, type ConnectSession } from '../../src/connect/connect-session.js';
-import { toLocale } from '../../src/connect/i18n/translator.js';
+import { toLocale, type Locale } from '../../src/connect/i18n/translator.js';
 import { RADICALE_SKIP, startRadicale, type RadicaleServer } from '../support/radicale.js';
 import { startServer, type TestServer } from '../support/server.js';
 
@@ -23,6 +23,15 @@ export const CHROMIUM_SKIP: string | false = existsSync(CHROMIUM) ? false : 'chr
 /** The two languages these tests read messages in (Locale is a branded type). */
 export const EN = toLocale('en');
 export const AR = toLocale('ar');
+
+/** Text as read: bidi isolation marks dropped, white space collapsed. */
+export const text = (s: string | null | undefined): string => (s ?? '').replace(/[\u2066-\u2069]/g, '').replace(/\s+/g, ' ').trim();
+
+/** The page's `<html>` says its language, direction and theme. */
+export async function assertDocument(page: Page, v: { lang: Locale; theme: string }): Promise<void> {
+  const attrs = await page.evaluate(() => ({ lang: document.documentElement.lang, dir: document.documentElement.dir, theme: document.documentElement.dataset.theme }));
+  assert.deepEqual(attrs, { lang: v.lang, dir: v.lang === AR ? 'rtl' : 'ltr', theme: v.theme }, `<html> of ${page.url()}`);
+}
 
 export const ARTIFACTS = new URL('../../test-artifacts/connect/', import.meta.url).pathname;
 

@@ -8,7 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { t, type Locale, type MessageKey } from '../../src/connect/i18n/translator.js';
 import { startGoogleEmulator, type GoogleEmulator } from '../emulators/google/google-emulator.js';
 import { startMicrosoftEmulator, type MicrosoftEmulator } from '../emulators/microsoft/microsoft-emulator.js';
@@ -17,23 +17,17 @@ import { googleEnv } from '../support/google-connect.js';
 import { microsoftEnv } from '../support/microsoft-connect.js';
 import { tokenRequest } from '../support/oauth-flow.js';
 import { startServer, type TestServer } from '../support/server.js';
-import { AR, authorizeUrl, CHROMIUM_SKIP, EN, launchBrowser, openPage, screenshot, startApp, type AppServer } from './harness.js';
+import { AR, assertDocument, authorizeUrl, CHROMIUM_SKIP, EN, launchBrowser, openPage, screenshot, startApp, text, type AppServer } from './harness.js';
 
 const DISPLAY = 'Acme Planner';
 const GOOGLE_USER = 'ada@example.com';
 const MICROSOFT_USER = 'grace@contoso.example';
 
-const text = (s: string | null | undefined) => (s ?? '').replace(/[\u2066-\u2069]/g, '').replace(/\s+/g, ' ').trim();
 
 const VARIANTS: { lang: Locale; theme: 'light' | 'dark'; params: Record<string, string>; locale: string }[] = [
   { lang: EN, theme: 'light', params: { theme: 'light' }, locale: 'en-US' },
   { lang: AR, theme: 'dark', params: { theme: 'dark' }, locale: 'ar' },
 ];
-
-async function assertDocument(page: Page, lang: Locale, theme: string): Promise<void> {
-  const attrs = await page.evaluate(() => ({ lang: document.documentElement.lang, dir: document.documentElement.dir, theme: document.documentElement.dataset.theme }));
-  assert.deepEqual(attrs, { lang, dir: lang === AR ? 'rtl' : 'ltr', theme }, `<html> of ${page.url()}`);
-}
 
 describe('Google and Microsoft connect in Chromium', { skip: CHROMIUM_SKIP }, () => {
   let google: GoogleEmulator;
@@ -76,7 +70,7 @@ describe('Google and Microsoft connect in Chromium', { skip: CHROMIUM_SKIP }, ()
         const signIn = async (): Promise<void> => {
           await page.locator(`a[href="/connect/${p.id}"]`).click();
           await page.waitForURL((url) => url.pathname === `/connect/${p.id}`);
-          await assertDocument(page, v.lang, v.theme);
+          await assertDocument(page, v);
           assert.equal(text(await page.locator('main h1').textContent()), msg('oauth.title', { provider }));
           await screenshot(page, `${name}-step`);
           await page.getByRole('link', { name: msg('oauth.continue', { provider }) }).click();
@@ -88,7 +82,7 @@ describe('Google and Microsoft connect in Chromium', { skip: CHROMIUM_SKIP }, ()
         await signIn();
         // The provider sends the browser back to the callback, which lands on the hub.
         await page.waitForURL((url) => url.origin === almanac.url && url.pathname === '/connect');
-        await assertDocument(page, v.lang, v.theme);
+        await assertDocument(page, v);
         // Listed once, under the provider's display name where it gives one, with the address beside it.
         assert.equal(await page.locator('.accounts .account').count(), 1);
         assert.ok(text(await page.locator('.accounts .account').textContent()).includes(p.email), 'the account address is shown');
@@ -109,7 +103,7 @@ describe('Google and Microsoft connect in Chromium', { skip: CHROMIUM_SKIP }, ()
         await page.waitForURL((url) => url.pathname === '/connect');
         await signIn();
         await page.locator('.status-icon--error').waitFor();
-        await assertDocument(page, v.lang, v.theme);
+        await assertDocument(page, v);
         assert.equal(text(await page.locator('main h1').textContent()), msg('error.providerDenied.title'));
         await screenshot(page, `${name}-denied`);
 
